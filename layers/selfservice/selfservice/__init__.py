@@ -1,0 +1,1 @@
+"""Subscription self-service: domain, services and adapters shared by every function."""
