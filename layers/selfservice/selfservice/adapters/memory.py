@@ -1,13 +1,23 @@
 """In-memory repository: the fake the unit tests run the real services against. The contract tests
-(tests/integration/test_repository_contract.py) run the same assertions against it and DynamoDB."""
+(tests/integration/test_repository_contract.py) run the same assertions against it and DynamoDB.
+
+It shares with the DynamoDB adapter what must not drift: the activity cursor format, the transaction
+size limit, and the audit record translation (events are stored as DynamoDB would return them)."""
 
 from __future__ import annotations
 
-import base64
-import json
 import threading
 
-from selfservice.domain.errors import ConcurrentUpdate, InvalidInput
+from selfservice.adapters.dynamo_items import (
+    MAX_TRANSACTION_ITEMS,
+    decode_activity_cursor,
+    encode_activity_cursor,
+    event_from_item,
+    event_to_item,
+    from_item,
+    to_item,
+)
+from selfservice.domain.errors import ConcurrentUpdate
 from selfservice.domain.model import AuditEvent, BillingInfo, Subscription, Tenant, TenantState, User
 from selfservice.ports import Changeset, Entity, Page
 
@@ -29,6 +39,7 @@ class InMemoryRepository:
     def __init__(self) -> None:
         self._items: dict[tuple[str, str], Entity] = {}
         self._events: dict[str, list[AuditEvent]] = {}
+        self._event_ids: dict[str, set[str]] = {}
         self._lock = threading.Lock()
         self.commits = 0
 
@@ -47,48 +58,59 @@ class InMemoryRepository:
         )
 
     def commit(self, changeset: Changeset) -> None:
+        size = len(changeset.writes) + len(changeset.events)
+        if size > MAX_TRANSACTION_ITEMS:
+            raise ValueError(
+                f"a changeset holds at most {MAX_TRANSACTION_ITEMS} writes and events together "
+                f"(DynamoDB's transaction limit); this one holds {size}"
+            )
+        keys = [entity_key(e) for e in changeset.writes]
+        event_ids = [e.id for e in changeset.events]
+        if any(tid != changeset.tenant_id for tid, _ in keys) or any(
+            e.tenant_id != changeset.tenant_id for e in changeset.events
+        ):
+            raise ValueError("a changeset stays inside one tenant")
+        if len(set(keys)) != len(keys) or len(set(event_ids)) != len(event_ids):
+            raise ValueError("a changeset writes each item at most once")
+        if any(e.version < 1 for e in changeset.writes):
+            raise ValueError("version must be >= 1")
+        # Keep what DynamoDB would store and return: this also refuses what it could not store (naive
+        # datetimes, non-JSON audit payloads), so a unit test cannot pass on data production rejects.
+        writes = [from_item(to_item(e)) for e in changeset.writes]
+        events = [event_from_item(event_to_item(e)) for e in changeset.events]
         with self._lock:
-            keys = [entity_key(e) for e in changeset.writes]
-            if len(set(keys)) != len(keys):
-                raise ValueError("a changeset writes each item at most once")
             for entity, key in zip(changeset.writes, keys, strict=True):
-                if entity_key(entity)[0] != changeset.tenant_id:
-                    raise ValueError("a changeset stays inside one tenant")
                 stored = self._items.get(key)
                 expected = entity.version - 1
                 if (stored is None and expected != 0) or (stored is not None and stored.version != expected):
                     raise ConcurrentUpdate(
                         "Someone else changed this at the same time; reload and try again.", item=key[1]
                     )
-            for entity, key in zip(changeset.writes, keys, strict=True):
-                self._items[key] = entity
-            self._events.setdefault(changeset.tenant_id, []).extend(changeset.events)
+            recorded = self._event_ids.setdefault(changeset.tenant_id, set())
+            for event_id in event_ids:
+                if event_id in recorded:
+                    raise ConcurrentUpdate(
+                        "Someone else changed this at the same time; reload and try again.",
+                        item=f"EVENT#{event_id}",
+                    )
+            for stored_entity, key in zip(writes, keys, strict=True):
+                assert stored_entity is not None
+                self._items[key] = stored_entity
+            self._events.setdefault(changeset.tenant_id, []).extend(events)
+            recorded.update(event_ids)
             self.commits += 1
 
     def list_activity(self, tenant_id: str, limit: int, cursor: str | None) -> Page[AuditEvent]:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        after = decode_activity_cursor(cursor, tenant_id) if cursor is not None else None
         with self._lock:
             events = sorted(self._events.get(tenant_id, []), key=lambda e: e.id, reverse=True)
-        if cursor is not None:
-            after = _decode_cursor(cursor, tenant_id)
+        if after is not None:
             events = [e for e in events if e.id < after]
         page = events[:limit]
         more = len(events) > limit
-        return Page(page, _encode_cursor(tenant_id, page[-1].id) if more and page else None)
+        return Page(page, encode_activity_cursor(tenant_id, page[-1].id) if more and page else None)
 
     def all_events(self, tenant_id: str) -> list[AuditEvent]:
         return list(self._events.get(tenant_id, []))
-
-
-def _encode_cursor(tenant_id: str, last_id: str) -> str:
-    raw = json.dumps({"t": tenant_id, "k": last_id}).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, tenant_id: str) -> str:
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if raw["t"] != tenant_id:
-            raise ValueError
-        return str(raw["k"])
-    except (ValueError, KeyError, TypeError):
-        raise InvalidInput("The cursor is not valid.", field="cursor") from None

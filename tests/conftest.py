@@ -1,0 +1,44 @@
+"""Fixtures shared by every tier: an emulated AWS account (moto) holding the resources of template.yaml."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from moto import mock_aws
+from selfservice_local.resources import create_resources_from_template, environment_for, shared_session
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
+REGION = "eu-north-1"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """moto's in-process AWS with the template's tables, bucket and bus; the settings (TABLE_NAME ...)
+    point at them. Yields logical id -> physical name."""
+    for name, value in {
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        resources = create_resources_from_template(TEMPLATE, region=REGION)
+        for name, value in environment_for(resources).items():
+            monkeypatch.setenv(name, value)
+        yield resources
+
+
+@pytest.fixture
+def dynamodb_client(aws: dict[str, str]) -> DynamoDBClient:
+    return shared_session().client("dynamodb", region_name=REGION)
