@@ -116,11 +116,17 @@ def _require(condition: bool, message: str) -> None:
         raise CatalogError(message)
 
 
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) and value.strip() != ""
+
+
 def _parse_plan(raw: dict[str, Any]) -> Plan:
     keys = {"id", "name", "edition", "currency", "term", "max_seats", "tiers_mode", "tiers"}
+    _require(isinstance(raw, dict), "each plan is an object")
     _require(set(raw) == keys, f"plan fields must be exactly {sorted(keys)}: {sorted(raw)}")
     pid = raw["id"]
     _require(isinstance(pid, str) and pid != "", "plan id must be a non-empty string")
+    _require(_is_text(raw["name"]), f"{pid}: name must be a non-empty string")
     _require(raw["edition"] in ("business", "enterprise"), f"{pid}: bad edition")
     _require(raw["currency"] in CURRENCY_EXPONENTS, f"{pid}: unsupported currency")
     _require(raw["term"] in MONTHS_IN_TERM, f"{pid}: term must be monthly or annual")
@@ -133,6 +139,7 @@ def _parse_plan(raw: dict[str, Any]) -> Plan:
     tiers: list[Tier] = []
     previous = 0
     for index, tier in enumerate(tiers_raw):
+        _require(isinstance(tier, dict), f"{pid}: each tier is an object")
         _require(set(tier) == {"up_to", "unit_amount"}, f"{pid}: tier fields are up_to and unit_amount")
         up_to, unit = tier["up_to"], tier["unit_amount"]
         _require(isinstance(unit, int) and not isinstance(unit, bool) and unit >= 0,
@@ -152,6 +159,13 @@ def _parse_plan(raw: dict[str, Any]) -> Plan:
 def parse_catalog(raw: dict[str, Any]) -> Catalog:
     _require(isinstance(raw, dict) and set(raw) == {"seller", "plans"}, "catalog has seller and plans")
     seller = raw["seller"]
+    _require(isinstance(seller, dict) and set(seller) == {"name", "address", "vat_id", "email"},
+             "seller fields are name, address, vat_id and email")
+    _require(all(_is_text(seller[key]) for key in ("name", "vat_id", "email")),
+             "seller name, vat_id and email are non-empty strings")
+    _require(isinstance(seller["address"], list) and len(seller["address"]) >= 1
+             and all(_is_text(line) for line in seller["address"]), "seller address is a list of lines")
+    _require(isinstance(raw["plans"], list) and len(raw["plans"]) >= 1, "plans is a non-empty list")
     plans: dict[str, Plan] = {}
     for raw_plan in raw["plans"]:
         plan = _parse_plan(raw_plan)

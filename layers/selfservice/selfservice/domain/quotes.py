@@ -63,11 +63,17 @@ def term_lines(plan: Plan, seats: int, start: datetime, end: datetime) -> list[L
     return lines
 
 
+def remaining_seconds(now: datetime, period_start: datetime, period_end: datetime) -> int:
+    """Seconds of the term still to come: never negative after it ends, never more than the whole term
+    before it starts (a subscription provisioned to start in the future)."""
+    return min(max(0, term_seconds(now, period_end)), term_seconds(period_start, period_end))
+
+
 def prorated_amount(plan: Plan, old_seats: int, new_seats: int, now: datetime,
                     period_start: datetime, period_end: datetime) -> int:
     """(term_amount(new) - term_amount(old)) x remaining_seconds / term_seconds, rounded half-up once."""
     difference = plan.term_amount(new_seats) - plan.term_amount(old_seats)
-    remaining = max(0, term_seconds(now, period_end))
+    remaining = remaining_seconds(now, period_start, period_end)
     return round_half_up(difference * remaining, term_seconds(period_start, period_end))
 
 
@@ -94,12 +100,12 @@ def quote_renewal(sub: Subscription, plan: Plan, seats: int, users: Iterable[Use
 def increase_lines(sub: Subscription, plan: Plan, seats: int, now: datetime) -> list[Line]:
     added = seats - sub.seats
     start, end = sub.current_period_start, sub.current_period_end
-    remaining_days = round_half_up(max(0, term_seconds(now, end)), 86_400)
+    remaining_days = round_half_up(remaining_seconds(now, start, end), 86_400)
     prorated = prorated_amount(plan, sub.seats, seats, now, start, end)
     lines = [Line(
         f"{plan.name}: {added} added seats ({sub.seats} to {seats}), prorated for the remaining "
         f"{remaining_days} of {round_half_up(term_seconds(start, end), 86_400)} days, to {_day(end)}",
-        1, prorated, prorated, now, end,
+        1, prorated, prorated, max(now, start), end,
     )]
     if sub.renewal is not None:
         renewal = sub.renewal

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from selfservice.domain import billing as billing_rules
 from selfservice.domain import users as user_rules
-from selfservice.domain.errors import InvalidInput, TenantExists
+from selfservice.domain.errors import InvalidInput, NotFound, TenantExists
 from selfservice.domain.ids import new_id
 from selfservice.domain.licences import require_seats_cover_users
 from selfservice.domain.model import BillingInfo, Contact, Subscription, Tenant, User
@@ -57,7 +57,11 @@ def current_term(anchor: datetime, term: str, now: datetime) -> tuple[datetime, 
 
 def provision_tenant(deps: Deps, request: ProvisionRequest) -> Provisioned:
     now = deps.clock.now()
-    plan = deps.catalog.plan(request.plan_id)
+    try:
+        plan = deps.catalog.plan(request.plan_id)
+    except NotFound:
+        # The plan id is part of the request: an unknown one is bad input, not a missing resource.
+        raise InvalidInput(f"Unknown plan {request.plan_id!r}.", field="plan_id") from None
     if request.channel not in ("direct", "reseller"):
         raise InvalidInput("channel must be direct or reseller.", field="channel")
     if request.channel == "reseller" and request.reseller is None:
