@@ -79,6 +79,10 @@ class ChangeAlreadyEffective(RuleViolation):
     code = "change_already_effective"
 
 
+class PeriodClosing(RuleViolation):
+    code = "period_closing"
+
+
 class SubscriptionNotActive(RuleViolation):
     code = "subscription_not_active"
 

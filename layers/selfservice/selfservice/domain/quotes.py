@@ -71,8 +71,10 @@ def remaining_seconds(now: datetime, period_start: datetime, period_end: datetim
 
 def prorated_amount(plan: Plan, old_seats: int, new_seats: int, now: datetime,
                     period_start: datetime, period_end: datetime) -> int:
-    """(term_amount(new) - term_amount(old)) x remaining_seconds / term_seconds, rounded half-up once."""
-    difference = plan.term_amount(new_seats) - plan.term_amount(old_seats)
+    """(term_amount(new) - term_amount(old)) x remaining_seconds / term_seconds, rounded half-up once.
+    Under volume pricing more seats can cost less (26 seats in a cheaper tier than 25): adding seats
+    is then free, never a credit."""
+    difference = max(0, plan.term_amount(new_seats) - plan.term_amount(old_seats))
     remaining = remaining_seconds(now, period_start, period_end)
     return round_half_up(difference * remaining, term_seconds(period_start, period_end))
 
@@ -110,7 +112,7 @@ def increase_lines(sub: Subscription, plan: Plan, seats: int, now: datetime) -> 
     if sub.renewal is not None:
         renewal = sub.renewal
         next_seats = renewal.seats + added
-        difference = plan.term_amount(next_seats) - plan.term_amount(renewal.seats)
+        difference = max(0, plan.term_amount(next_seats) - plan.term_amount(renewal.seats))
         lines.append(Line(
             f"{plan.name}: {added} added seats ({renewal.seats} to {next_seats}) for the prepaid period "
             f"{_day(renewal.period_start)} to {_day(renewal.period_end)}",

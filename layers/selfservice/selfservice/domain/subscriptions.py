@@ -17,6 +17,7 @@ from selfservice.domain.errors import (
     ManagedByAccountManager,
     ManagedByReseller,
     NothingScheduled,
+    PeriodClosing,
     RenewalAlreadyPaid,
     SubscriptionNotActive,
 )
@@ -49,6 +50,16 @@ def require_self_service(sub: Subscription) -> None:
         who = f" {contact.name}" if contact else " your reseller"
         raise ManagedByReseller(f"This subscription was bought through{who}; changes go through them.",
                                 **details)
+
+
+def require_period_open(sub: Subscription, now: datetime) -> None:
+    """Between the end of a term and the period-end applier's next run (a few minutes), the term's
+    outcome is being settled: a change then would take effect in the past and could not be undone."""
+    if now >= sub.current_period_end:
+        raise PeriodClosing(
+            "The current period has just ended and is being renewed or closed; try again in a few minutes.",
+            period_end=iso(sub.current_period_end),
+        )
 
 
 def require_active(sub: Subscription) -> None:
@@ -92,6 +103,7 @@ def check_reduction(sub: Subscription, plan: Plan, target: int, users: Iterable[
             "The subscription is cancelled at the end of the period; undo the cancellation first.",
             cancel_at=iso(sub.cancellation.cancel_at),
         )
+    require_period_open(sub, now)
     plan.check_seats(target)
     if target >= sub.seats:
         raise InvalidSeatCount(
@@ -119,9 +131,10 @@ def undo_reduction(sub: Subscription, now: datetime) -> Subscription:
     return sub.bump(scheduled_reduction=None)
 
 
-def check_cancellation(sub: Subscription) -> None:
+def check_cancellation(sub: Subscription, now: datetime) -> None:
     require_self_service(sub)
     require_active(sub)
+    require_period_open(sub, now)
     if sub.cancellation is not None:
         raise CancellationScheduled(
             "A cancellation is already scheduled.", cancel_at=iso(sub.cancellation.cancel_at)
@@ -131,7 +144,7 @@ def check_cancellation(sub: Subscription) -> None:
 def schedule_cancellation(sub: Subscription, now: datetime, ack: Acknowledgement,
                           reason: str | None) -> Subscription:
     """Takes effect at the end of the last paid term: the current one, or the prepaid next one."""
-    check_cancellation(sub)
+    check_cancellation(sub, now)
     cancellation = ScheduledCancellation(sub.last_paid_period_end, ack.accepted_by, now, reason, ack)
     return sub.bump(cancellation=cancellation)
 
@@ -218,5 +231,4 @@ def check_increase(sub: Subscription, plan: Plan, seats: int, now: datetime) -> 
         )
     if sub.renewal is not None:
         plan.check_seats(sub.renewal.seats + seats - sub.seats)
-    if now >= sub.current_period_end:
-        raise ChangeAlreadyEffective("The current period has ended.", period_end=iso(sub.current_period_end))
+    require_period_open(sub, now)

@@ -12,6 +12,7 @@ from selfservice.domain.errors import InvalidInput
 from selfservice.domain.ids import new_id
 from selfservice.domain.model import Contact
 from selfservice.domain.quotes import Quote
+from selfservice.domain.terms import iso
 from selfservice.domain.wording import (
     CANCELLATION,
     CANCELLATION_UNDO,
@@ -61,7 +62,7 @@ def schedule_seat_reduction(deps: Deps, caller: Caller, subscription_id: str, se
     updated = rules.schedule_reduction(sub, plan, seats, state.users, now, ack)
     event = audit(caller.tenant_id, "subscription.reduction_scheduled", caller.subject, sub.id, now,
                   before=rules.summary(sub), after=rules.summary(updated), acknowledgement=ack,
-                  seats=seats, effective_at=updated.current_period_end.isoformat())
+                  seats=seats, effective_at=iso(updated.current_period_end))
     deps.repo.commit(Changeset(caller.tenant_id).write(updated).record(event))
     return view(state, updated, now)
 
@@ -85,7 +86,7 @@ def schedule_cancellation(deps: Deps, caller: Caller, subscription_id: str, ackn
     state = load_state(deps, caller)
     sub = find_subscription(state, subscription_id)
     now = deps.clock.now()
-    rules.check_cancellation(sub)
+    rules.check_cancellation(sub, now)
     ack = rules.acknowledge(acknowledged, CANCELLATION, caller.subject, now, wording_version)
     updated = rules.schedule_cancellation(sub, now, ack, reason)
     event = audit(caller.tenant_id, "subscription.cancellation_scheduled", caller.subject, sub.id, now,
