@@ -4,10 +4,10 @@ upgrades across a cheaper tier."""
 from __future__ import annotations
 
 import pytest
-
 from selfservice.domain import subscriptions as rules
 from selfservice.domain.errors import PeriodClosing
 from selfservice.domain.quotes import prorated_amount, quote_increase
+
 from .builders import NOW, TERM_END, TERM_START, make_subscription, make_users, plan
 
 
