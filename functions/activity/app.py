@@ -1,0 +1,14 @@
+"""GET /activity
+
+Thin: the router in the layer (selfservice.http.routes.activity) parses, calls one service and presents."""
+
+from typing import Any
+
+from selfservice.http.app import build_resolver
+from selfservice.http.routes import activity
+
+app = build_resolver(activity.router)
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

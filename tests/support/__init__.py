@@ -1,0 +1,1 @@
+"""Helpers shared by the test tiers: event fixtures (events/) and the function loader."""
