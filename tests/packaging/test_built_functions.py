@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from cfnlint.decode.cfn_yaml import load as load_template
-
 from selfservice_local.resources import create_resources_from_template, environment_for
 
 pytestmark = pytest.mark.packaging
@@ -143,7 +142,7 @@ def test_built_function_runs_on_its_event(function: str, event: Path, native_req
         env=env, capture_output=True, text=True, timeout=120, cwd=code,
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
-    line = next(l for l in proc.stdout.splitlines() if l.startswith("RESULT "))
+    line = next(out for out in proc.stdout.splitlines() if out.startswith("RESULT "))
     result = json.loads(line.removeprefix("RESULT "))
     if "statusCode" in result:
         assert result["statusCode"] < 500, result
