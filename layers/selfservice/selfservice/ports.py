@@ -5,13 +5,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
-from selfservice.domain.model import AuditEvent, BillingInfo, Subscription, Tenant, TenantState, User
+from selfservice.domain.invoices import Invoice
+from selfservice.domain.model import (
+    AuditEvent,
+    BillingInfo,
+    PaymentMethod,
+    Subscription,
+    Tenant,
+    TenantState,
+    User,
+)
 
 # Every entity a change may write. Each carries `version`: the store accepts the write only if the
 # stored item's version is `version - 1` (or, for version 1, if no item exists yet).
-Entity = Tenant | BillingInfo | Subscription | User
+Entity = Tenant | BillingInfo | Subscription | User | PaymentMethod | Invoice
+
+# The gapless invoice-number sequence (one for the seller, across tenants).
+INVOICE_SEQUENCE = "invoice"
 
 
 class Clock(Protocol):
@@ -26,6 +38,10 @@ class Changeset:
     tenant_id: str
     writes: list[Entity] = field(default_factory=list)
     events: list[AuditEvent] = field(default_factory=list)
+    # Sequence numbers taken by this change: (sequence name, number). The store accepts the change only
+    # if the sequence's last number is still number - 1, so numbers are consumed in order, never twice
+    # and never skipped, and only by a change that commits.
+    numbers: list[tuple[str, int]] = field(default_factory=list)
 
     def write(self, entity: Entity) -> Changeset:
         self.writes.append(entity)
@@ -33,6 +49,10 @@ class Changeset:
 
     def record(self, event: AuditEvent) -> Changeset:
         self.events.append(event)
+        return self
+
+    def take_number(self, sequence: str, number: int) -> Changeset:
+        self.numbers.append((sequence, number))
         return self
 
 
@@ -54,3 +74,66 @@ class Repository(Protocol):
     def list_activity(self, tenant_id: str, limit: int, cursor: str | None) -> Page[AuditEvent]:
         """Audit records, newest first. Raises InvalidInput for a cursor that is not this tenant's."""
         ...
+
+    def get_invoice(self, tenant_id: str, invoice_id: str) -> Invoice | None:
+        """One GetItem, keyed by the tenant: another tenant's invoice is simply not found."""
+        ...
+
+    def list_invoices(self, tenant_id: str, limit: int, cursor: str | None) -> Page[Invoice]:
+        """Newest first (invoice ids sort by issue time); cursor as for activity."""
+        ...
+
+    def last_number(self, sequence: str) -> int:
+        """The last number the sequence issued (0 before the first); a strongly consistent read."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CardDetails:
+    """What the gateway tells about a token: never the number, never the CVC."""
+
+    token: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    name: str
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """The outcome of a charge, as the gateway stored it under the idempotency key."""
+
+    id: str
+    idempotency_key: str
+    amount: int
+    currency: str
+    status: Literal["succeeded", "declined"]
+    decline_code: str | None
+    created_at: datetime
+
+
+class PaymentGateway(Protocol):
+    """The card processor. Declines come back as a Charge with status "declined"; a failure worth
+    retrying raises GatewayUnavailable. The same idempotency key never charges twice: it returns the
+    first outcome (and refuses a different amount or currency under the same key)."""
+
+    def card_details(self, token: str) -> CardDetails:
+        """Raises InvalidInput for a token the gateway does not know."""
+        ...
+
+    def charge(self, *, token: str, amount: int, currency: str, idempotency_key: str,
+               description: str) -> Charge: ...
+
+    def find_charge(self, idempotency_key: str) -> Charge | None: ...
+
+    def refund(self, charge_id: str, *, idempotency_key: str) -> str:
+        """Refunds a succeeded charge in full; returns the refund id."""
+        ...
+
+
+class CardTokeniser(Protocol):
+    """The sandbox gateway's tokeniser: the only code that ever sees a card number."""
+
+    def tokenise(self, *, number: str, exp_month: int, exp_year: int, cvc: str, name: str) -> CardDetails: ...

@@ -14,7 +14,8 @@ from botocore.exceptions import ClientError
 
 from selfservice.adapters import dynamo_items as items
 from selfservice.domain.errors import ConcurrentUpdate
-from selfservice.domain.model import AuditEvent, BillingInfo, Subscription, Tenant, TenantState, User
+from selfservice.domain.invoices import Invoice
+from selfservice.domain.model import AuditEvent, BillingInfo, PaymentMethod, Subscription, Tenant, TenantState, User
 from selfservice.ports import Changeset, Page
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ class DynamoRepository:
         billing: BillingInfo | None = None
         subscriptions: list[Subscription] = []
         users: list[User] = []
+        cards: list[PaymentMethod] = []
         while True:
             response = self._client.query(**query)
             for item in response.get("Items", []):
@@ -63,6 +65,8 @@ class DynamoRepository:
                         subscriptions.append(s)
                     case User() as u:
                         users.append(u)
+                    case PaymentMethod() as p:
+                        cards.append(p)
             last_key = response.get("LastEvaluatedKey")
             if not last_key:  # only a collection above 1 MB needs a second page
                 break
@@ -70,7 +74,7 @@ class DynamoRepository:
         if tenant is None:
             return None
         # The Query returns items in SK order, i.e. subscriptions and users sorted by id.
-        return TenantState(tenant, billing, tuple(subscriptions), tuple(users))
+        return TenantState(tenant, billing, tuple(subscriptions), tuple(users), tuple(cards))
 
     def commit(self, changeset: Changeset) -> None:
         actions, sort_keys = self._transaction(changeset)
@@ -86,7 +90,7 @@ class DynamoRepository:
 
     def _transaction(self, changeset: Changeset) -> tuple[list[TransactWriteItemTypeDef], list[str]]:
         """The Puts of the transaction, and the sort key each one writes (in the same order)."""
-        size = len(changeset.writes) + len(changeset.events)
+        size = len(changeset.writes) + len(changeset.events) + len(changeset.numbers)
         if size > items.MAX_TRANSACTION_ITEMS:
             raise ValueError(
                 f"a changeset holds at most {items.MAX_TRANSACTION_ITEMS} writes and events together "
@@ -114,7 +118,58 @@ class DynamoRepository:
             item = items.event_to_item(event)
             _check_item(item, pk, sort_keys)
             actions.append(_put_new(self._table, item))
+        for sequence, number in changeset.numbers:
+            # The counter lives outside the tenant; its check makes numbers gapless: number n is taken
+            # only if n - 1 was the last one issued, in the same transaction as the invoice bearing it.
+            counter = items.sequence_key(sequence) | {"last": {"N": str(number)}}
+            sort_keys.append(f"{items.SEQUENCE_PREFIX}{sequence}")
+            if number == 1:
+                actions.append(_put_new(self._table, counter))
+            else:
+                actions.append({"Put": {
+                    "TableName": self._table,
+                    "Item": counter,
+                    "ConditionExpression": "#last = :previous",
+                    "ExpressionAttributeNames": {"#last": "last"},
+                    "ExpressionAttributeValues": {":previous": {"N": str(number - 1)}},
+                }})
         return actions, sort_keys
+
+    def get_invoice(self, tenant_id: str, invoice_id: str) -> Invoice | None:
+        response = self._client.get_item(
+            TableName=self._table, Key=items.key(items.tenant_pk(tenant_id), items.invoice_sk(invoice_id)),
+            ConsistentRead=True,
+        )
+        found = items.from_item(response["Item"]) if "Item" in response else None
+        return found if isinstance(found, Invoice) else None
+
+    def list_invoices(self, tenant_id: str, limit: int, cursor: str | None) -> Page[Invoice]:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        pk = items.tenant_pk(tenant_id)
+        query: QueryInputTypeDef = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :invoices)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":invoices": {"S": items.INVOICE_PREFIX}},
+            "ScanIndexForward": False,  # invoice ids sort by issue time: newest first
+            "Limit": limit + 1,
+        }
+        if cursor is not None:
+            after = items.decode_activity_cursor(cursor, tenant_id)
+            query["ExclusiveStartKey"] = items.key(pk, items.invoice_sk(after))
+        response = self._client.query(**query)
+        found = [i for i in (items.from_item(item) for item in response.get("Items", [])) if isinstance(i, Invoice)]
+        page = found[:limit]
+        more = len(found) > limit or "LastEvaluatedKey" in response
+        next_cursor = items.encode_activity_cursor(tenant_id, page[-1].id) if more and page else None
+        return Page(page, next_cursor)
+
+    def last_number(self, sequence: str) -> int:
+        response = self._client.get_item(
+            TableName=self._table, Key=items.sequence_key(sequence), ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return int(item["last"]["N"]) if item else 0
 
     def list_activity(self, tenant_id: str, limit: int, cursor: str | None) -> Page[AuditEvent]:
         if limit < 1:

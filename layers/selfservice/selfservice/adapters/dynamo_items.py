@@ -12,11 +12,15 @@ Keys (one item collection per tenant, PK = TENANT#<tenant id>):
 | billing information | A#BILLING | billing_info |
 | subscription | A#SUB#<id> | subscription (+ GSI1 due-work keys while not ended) |
 | user (licence assignment) | A#USER#<id> | user |
+| card (payment method) | A#CARD#<id> | payment_method |
+| invoice | INVOICE#<id> | invoice |
 | audit / outbox record | EVENT#<event id> | audit |
 
-Everything under `A#` is the account collection, read by one Query. Reserved for the money issue:
-cards `A#CARD#<id>`, invoices `INVOICE#<id>`, the invoice-number counter. Readers skip entities they
-do not know, so adding an item type never breaks an older reader.
+and, outside the tenants, one item per number sequence: PK = SEQ#<name>, SK = SEQ, `last` = the last
+number issued.
+
+Everything under `A#` is the account collection, read by one Query. Readers skip entities they do
+not know, so adding an item type never breaks an older reader.
 """
 
 from __future__ import annotations
@@ -30,12 +34,17 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from selfservice.domain.catalog import Seller
 from selfservice.domain.errors import InvalidInput
+from selfservice.domain.invoices import Buyer, Invoice, InvoicePayment
 from selfservice.domain.model import (
     Acknowledgement,
     AuditEvent,
     BillingInfo,
+    ChargeLine,
     Contact,
+    PaymentMethod,
+    PendingPayment,
     PrepaidRenewal,
     ScheduledCancellation,
     ScheduledReduction,
@@ -64,6 +73,10 @@ TENANT_SK = "A#TENANT"
 BILLING_SK = "A#BILLING"
 SUBSCRIPTION_PREFIX = "A#SUB#"
 USER_PREFIX = "A#USER#"
+CARD_PREFIX = "A#CARD#"
+INVOICE_PREFIX = "INVOICE#"
+SEQUENCE_PREFIX = "SEQ#"
+SEQUENCE_SK = "SEQ"
 DUE_PREFIX = "DUE#"
 
 # The due-work index is split over this many partitions so that the period-end applier's reads and the
@@ -95,11 +108,23 @@ def entity_sk(entity: Entity) -> str:
             return f"{SUBSCRIPTION_PREFIX}{entity.id}"
         case User():
             return f"{USER_PREFIX}{entity.id}"
+        case PaymentMethod():
+            return f"{CARD_PREFIX}{entity.id}"
+        case Invoice():
+            return f"{INVOICE_PREFIX}{entity.id}"
     raise TypeError(f"not a stored entity: {type(entity).__name__}")
 
 
 def entity_tenant_id(entity: Entity) -> str:
     return entity.id if isinstance(entity, Tenant) else entity.tenant_id
+
+
+def invoice_sk(invoice_id: str) -> str:
+    return f"{INVOICE_PREFIX}{invoice_id}"
+
+
+def sequence_key(name: str) -> Item:
+    return key(f"{SEQUENCE_PREFIX}{name}", SEQUENCE_SK)
 
 
 def event_sk(event_id: str) -> str:
@@ -339,6 +364,147 @@ def _cancellation_from(fields: Mapping[str, AttributeValue] | None) -> Scheduled
     )
 
 
+def _line(line: ChargeLine) -> AttributeValue:
+    return _map({
+        "description": _s(line.description),
+        "quantity": _n(line.quantity),
+        "unit_amount": _n(line.unit_amount),
+        "amount": _n(line.amount),
+        "period_start": _opt_t(line.period_start),
+        "period_end": _opt_t(line.period_end),
+    })
+
+
+def _line_from(fields: Mapping[str, AttributeValue]) -> ChargeLine:
+    return ChargeLine(
+        _get_s(fields, "description"), _get_n(fields, "quantity"), _get_n(fields, "unit_amount"),
+        _get_n(fields, "amount"), _get_opt_t(fields, "period_start"), _get_opt_t(fields, "period_end"),
+    )
+
+
+def _lines(lines: tuple[ChargeLine, ...]) -> AttributeValue:
+    return {"L": [_line(line) for line in lines]}
+
+
+def _lines_from(item: Mapping[str, AttributeValue], name: str) -> tuple[ChargeLine, ...]:
+    value = item.get(name)
+    if value is None or "NULL" in value:
+        return ()
+    return tuple(_line_from(entry["M"]) for entry in value["L"])
+
+
+def _opt_n(value: int | None) -> AttributeValue:
+    return {"NULL": True} if value is None else {"N": str(value)}
+
+
+def _get_opt_n(item: Mapping[str, AttributeValue], name: str) -> int | None:
+    value = item.get(name)
+    return None if value is None or "NULL" in value else int(value["N"])
+
+
+def _pending(pending: PendingPayment | None) -> AttributeValue:
+    if pending is None:
+        return {"NULL": True}
+    return _map({
+        "id": _s(pending.id),
+        "kind": _s(pending.kind),
+        "request_key": _s(pending.request_key),
+        "payment_method_id": _s(pending.payment_method_id),
+        "started_at": _t(pending.started_at),
+        "currency": _s(pending.currency),
+        "amount": _n(pending.amount),
+        "seats": _n(pending.seats),
+        "lines": _lines(pending.lines),
+        "subtotal": _n(pending.subtotal),
+        "tax_rate_bp": _n(pending.tax_rate_bp),
+        "tax_amount": _n(pending.tax_amount),
+        "tax_note": _opt_s(pending.tax_note),
+        "period_start": _opt_t(pending.period_start),
+        "period_end": _opt_t(pending.period_end),
+        "anchor": _opt_t(pending.anchor),
+        "renewal_seats": _opt_n(pending.renewal_seats),
+        "invoice_id": _opt_s(pending.invoice_id),
+    })
+
+
+def _pending_from(fields: Mapping[str, AttributeValue] | None) -> PendingPayment | None:
+    if fields is None:
+        return None
+    return PendingPayment(
+        id=_get_s(fields, "id"),
+        kind=_get_s(fields, "kind"),  # type: ignore[arg-type]
+        request_key=_get_s(fields, "request_key"),
+        payment_method_id=_get_s(fields, "payment_method_id"),
+        started_at=_get_t(fields, "started_at"),
+        currency=_get_s(fields, "currency"),
+        amount=_get_n(fields, "amount"),
+        seats=_get_n(fields, "seats"),
+        lines=_lines_from(fields, "lines"),
+        subtotal=_get_n(fields, "subtotal"),
+        tax_rate_bp=_get_n(fields, "tax_rate_bp"),
+        tax_amount=_get_n(fields, "tax_amount"),
+        tax_note=_get_opt_s(fields, "tax_note"),
+        period_start=_get_opt_t(fields, "period_start"),
+        period_end=_get_opt_t(fields, "period_end"),
+        anchor=_get_opt_t(fields, "anchor"),
+        renewal_seats=_get_opt_n(fields, "renewal_seats"),
+        invoice_id=_get_opt_s(fields, "invoice_id"),
+    )
+
+
+def _buyer(buyer: Buyer | None) -> AttributeValue:
+    if buyer is None:
+        return {"NULL": True}
+    return _map({
+        "company_name": _s(buyer.company_name), "email": _s(buyer.email),
+        "address_line1": _s(buyer.address_line1), "address_line2": _opt_s(buyer.address_line2),
+        "postal_code": _s(buyer.postal_code), "city": _s(buyer.city), "region": _opt_s(buyer.region),
+        "country": _s(buyer.country), "vat_id": _opt_s(buyer.vat_id), "po_reference": _opt_s(buyer.po_reference),
+    })
+
+
+def _buyer_from(fields: Mapping[str, AttributeValue] | None) -> Buyer | None:
+    if fields is None:
+        return None
+    return Buyer(
+        _get_s(fields, "company_name"), _get_s(fields, "email"), _get_s(fields, "address_line1"),
+        _get_opt_s(fields, "address_line2"), _get_s(fields, "postal_code"), _get_s(fields, "city"),
+        _get_opt_s(fields, "region"), _get_s(fields, "country"), _get_opt_s(fields, "vat_id"),
+        _get_opt_s(fields, "po_reference"),
+    )
+
+
+def _seller(seller: Seller) -> AttributeValue:
+    return _map({
+        "name": _s(seller.name), "address": {"L": [_s(line) for line in seller.address]},
+        "vat_id": _s(seller.vat_id), "email": _s(seller.email),
+    })
+
+
+def _seller_from(fields: Mapping[str, AttributeValue]) -> Seller:
+    return Seller(
+        _get_s(fields, "name"), tuple(entry["S"] for entry in fields["address"]["L"]),
+        _get_s(fields, "vat_id"), _get_s(fields, "email"),
+    )
+
+
+def _invoice_payment(payment: InvoicePayment | None) -> AttributeValue:
+    if payment is None:
+        return {"NULL": True}
+    return _map({
+        "brand": _s(payment.brand), "last4": _s(payment.last4), "charge_id": _s(payment.charge_id),
+        "paid_at": _t(payment.paid_at),
+    })
+
+
+def _invoice_payment_from(fields: Mapping[str, AttributeValue] | None) -> InvoicePayment | None:
+    if fields is None:
+        return None
+    return InvoicePayment(
+        _get_s(fields, "brand"), _get_s(fields, "last4"), _get_s(fields, "charge_id"), _get_t(fields, "paid_at")
+    )
+
+
 def _renewal(renewal: PrepaidRenewal | None) -> AttributeValue:
     if renewal is None:
         return {"NULL": True}
@@ -375,6 +541,7 @@ def to_item(entity: Entity) -> Item:
                 "account_manager": _contact(entity.account_manager),
                 "reseller": _contact(entity.reseller),
                 "created_at": _t(entity.created_at),
+                "default_payment_method_id": _opt_s(entity.default_payment_method_id),
             }
         case BillingInfo():
             item |= {
@@ -404,6 +571,42 @@ def to_item(entity: Entity) -> Item:
                 "assigned_at": _t(entity.assigned_at),
                 "removed_at": _opt_t(entity.removed_at),
             }
+        case PaymentMethod():
+            item |= {
+                "entity": _s("payment_method"),
+                "tenant_id": _s(entity.tenant_id),
+                "id": _s(entity.id),
+                "token": _s(entity.token),
+                "brand": _s(entity.brand),
+                "last4": _s(entity.last4),
+                "exp_month": _n(entity.exp_month),
+                "exp_year": _n(entity.exp_year),
+                "name": _s(entity.name),
+                "fingerprint": _s(entity.fingerprint),
+                "created_at": _t(entity.created_at),
+            }
+        case Invoice():
+            item |= {
+                "entity": _s("invoice"),
+                "tenant_id": _s(entity.tenant_id),
+                "id": _s(entity.id),
+                "number": _s(entity.number),
+                "subscription_id": _s(entity.subscription_id),
+                "status": _s(entity.status),
+                "issued_at": _t(entity.issued_at),
+                "currency": _s(entity.currency),
+                "lines": _lines(entity.lines),
+                "subtotal": _n(entity.subtotal),
+                "tax_rate_bp": _n(entity.tax_rate_bp),
+                "tax_amount": _n(entity.tax_amount),
+                "total": _n(entity.total),
+                "tax_note": _opt_s(entity.tax_note),
+                "period_start": _opt_t(entity.period_start),
+                "period_end": _opt_t(entity.period_end),
+                "buyer": _buyer(entity.buyer),
+                "seller": _seller(entity.seller),
+                "payment": _invoice_payment(entity.payment),
+            }
     return item
 
 
@@ -432,6 +635,7 @@ def _subscription_fields(sub: Subscription) -> Item:
         "open_invoice_id": _opt_s(sub.open_invoice_id),
         "payment_attempts": _n(sub.payment_attempts),
         "next_retry_at": _opt_t(sub.next_retry_at),
+        "pending_payment": _pending(sub.pending_payment),
     }
     if sub.status != "ended":
         # Sparse index: only subscriptions the applier may still have to act on are in GSI1.
@@ -453,6 +657,7 @@ def from_item(item: Mapping[str, AttributeValue]) -> Entity | None:
             return Tenant(
                 _get_s(item, "tenant_id"), _get_s(item, "name"), _get_s(item, "sao_subject"), account_manager,
                 _contact_from(_get_map(item, "reseller")), _get_t(item, "created_at"), version,
+                _get_opt_s(item, "default_payment_method_id"),
             )
         case "billing_info":
             return BillingInfo(
@@ -487,12 +692,41 @@ def from_item(item: Mapping[str, AttributeValue]) -> Entity | None:
                 payment_attempts=_get_n(item, "payment_attempts") if "payment_attempts" in item else 0,
                 next_retry_at=_get_opt_t(item, "next_retry_at"),
                 version=version,
+                pending_payment=_pending_from(_get_map(item, "pending_payment")),
             )
         case "user":
             return User(
                 _get_s(item, "tenant_id"), _get_s(item, "id"), _get_s(item, "email"),
                 _get_s(item, "status"),  # type: ignore[arg-type]
                 _get_t(item, "assigned_at"), _get_opt_t(item, "removed_at"), version,
+            )
+        case "payment_method":
+            return PaymentMethod(
+                _get_s(item, "tenant_id"), _get_s(item, "id"), _get_s(item, "token"), _get_s(item, "brand"),
+                _get_s(item, "last4"), _get_n(item, "exp_month"), _get_n(item, "exp_year"), _get_s(item, "name"),
+                _get_s(item, "fingerprint"), _get_t(item, "created_at"), version,
+            )
+        case "invoice":
+            return Invoice(
+                tenant_id=_get_s(item, "tenant_id"),
+                id=_get_s(item, "id"),
+                number=_get_s(item, "number"),
+                subscription_id=_get_s(item, "subscription_id"),
+                status=_get_s(item, "status"),  # type: ignore[arg-type]
+                issued_at=_get_t(item, "issued_at"),
+                currency=_get_s(item, "currency"),
+                lines=_lines_from(item, "lines"),
+                subtotal=_get_n(item, "subtotal"),
+                tax_rate_bp=_get_n(item, "tax_rate_bp"),
+                tax_amount=_get_n(item, "tax_amount"),
+                total=_get_n(item, "total"),
+                tax_note=_get_opt_s(item, "tax_note"),
+                period_start=_get_opt_t(item, "period_start"),
+                period_end=_get_opt_t(item, "period_end"),
+                buyer=_buyer_from(_get_map(item, "buyer")),
+                seller=_seller_from(item["seller"]["M"]),
+                payment=_invoice_payment_from(_get_map(item, "payment")),
+                version=version,
             )
     return None
 

@@ -18,7 +18,8 @@ from selfservice.adapters.dynamo_items import (
     to_item,
 )
 from selfservice.domain.errors import ConcurrentUpdate
-from selfservice.domain.model import AuditEvent, BillingInfo, Subscription, Tenant, TenantState, User
+from selfservice.domain.invoices import Invoice
+from selfservice.domain.model import AuditEvent, BillingInfo, PaymentMethod, Subscription, Tenant, TenantState, User
 from selfservice.ports import Changeset, Entity, Page
 
 
@@ -32,6 +33,10 @@ def entity_key(entity: Entity) -> tuple[str, str]:
             return entity.tenant_id, f"SUB#{entity.id}"
         case User():
             return entity.tenant_id, f"USER#{entity.id}"
+        case PaymentMethod():
+            return entity.tenant_id, f"CARD#{entity.id}"
+        case Invoice():
+            return entity.tenant_id, f"~INVOICE#{entity.id}"  # outside the account collection
     raise TypeError(f"not a stored entity: {type(entity).__name__}")
 
 
@@ -40,6 +45,7 @@ class InMemoryRepository:
         self._items: dict[tuple[str, str], Entity] = {}
         self._events: dict[str, list[AuditEvent]] = {}
         self._event_ids: dict[str, set[str]] = {}
+        self._sequences: dict[str, int] = {}
         self._lock = threading.Lock()
         self.commits = 0
 
@@ -55,10 +61,11 @@ class InMemoryRepository:
             billing,
             tuple(e for e in mine if isinstance(e, Subscription)),
             tuple(e for e in mine if isinstance(e, User)),
+            tuple(e for e in mine if isinstance(e, PaymentMethod)),
         )
 
     def commit(self, changeset: Changeset) -> None:
-        size = len(changeset.writes) + len(changeset.events)
+        size = len(changeset.writes) + len(changeset.events) + len(changeset.numbers)
         if size > MAX_TRANSACTION_ITEMS:
             raise ValueError(
                 f"a changeset holds at most {MAX_TRANSACTION_ITEMS} writes and events together "
@@ -86,6 +93,12 @@ class InMemoryRepository:
                     raise ConcurrentUpdate(
                         "Someone else changed this at the same time; reload and try again.", item=key[1]
                     )
+            for sequence, number in changeset.numbers:
+                if self._sequences.get(sequence, 0) != number - 1:
+                    raise ConcurrentUpdate(
+                        "Someone else changed this at the same time; reload and try again.",
+                        item=f"SEQ#{sequence}",
+                    )
             recorded = self._event_ids.setdefault(changeset.tenant_id, set())
             for event_id in event_ids:
                 if event_id in recorded:
@@ -98,6 +111,8 @@ class InMemoryRepository:
                 self._items[key] = stored_entity
             self._events.setdefault(changeset.tenant_id, []).extend(events)
             recorded.update(event_ids)
+            for sequence, number in changeset.numbers:
+                self._sequences[sequence] = number
             self.commits += 1
 
     def list_activity(self, tenant_id: str, limit: int, cursor: str | None) -> Page[AuditEvent]:
@@ -111,6 +126,30 @@ class InMemoryRepository:
         page = events[:limit]
         more = len(events) > limit
         return Page(page, encode_activity_cursor(tenant_id, page[-1].id) if more and page else None)
+
+    def get_invoice(self, tenant_id: str, invoice_id: str) -> Invoice | None:
+        with self._lock:
+            found = self._items.get((tenant_id, f"~INVOICE#{invoice_id}"))
+        return found if isinstance(found, Invoice) else None
+
+    def list_invoices(self, tenant_id: str, limit: int, cursor: str | None) -> Page[Invoice]:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        after = decode_activity_cursor(cursor, tenant_id) if cursor is not None else None
+        with self._lock:
+            invoices = sorted(
+                (e for (tid, _sk), e in self._items.items() if tid == tenant_id and isinstance(e, Invoice)),
+                key=lambda i: i.id, reverse=True,
+            )
+        if after is not None:
+            invoices = [i for i in invoices if i.id < after]
+        page = invoices[:limit]
+        more = len(invoices) > limit
+        return Page(page, encode_activity_cursor(tenant_id, page[-1].id) if more and page else None)
+
+    def last_number(self, sequence: str) -> int:
+        with self._lock:
+            return self._sequences.get(sequence, 0)
 
     def all_events(self, tenant_id: str) -> list[AuditEvent]:
         return list(self._events.get(tenant_id, []))

@@ -113,3 +113,43 @@ class NoActiveSubscription(RuleViolation):
 
 class TenantExists(RuleViolation):
     code = "tenant_exists"
+
+
+class PaymentFailed(DomainError):
+    """The card was declined: nothing was charged and nothing changed (HTTP 402)."""
+
+    code = "card_declined"
+
+    def __init__(self, message: str, *, code: str = "card_declined", **details: Any) -> None:
+        super().__init__(message, **details)
+        self.code = code
+
+
+class GatewayUnavailable(DomainError):
+    """The payment gateway failed in a way worth retrying with the same Idempotency-Key (HTTP 503)."""
+
+    code = "gateway_unavailable"
+
+
+class PaymentInProgress(RuleViolation):
+    code = "payment_in_progress"
+
+
+class PriceChanged(RuleViolation):
+    code = "price_changed"
+
+
+class DefaultPaymentMethod(RuleViolation):
+    code = "default_payment_method"
+
+
+class CardExpired(RuleViolation):
+    code = "card_expired"
+
+
+class NoPaymentMethod(RuleViolation):
+    code = "no_payment_method"
+
+
+class IdempotencyKeyReused(InvalidInput):
+    code = "idempotency_key_reused"

@@ -30,6 +30,7 @@ class Tenant:
     reseller: Contact | None
     created_at: datetime
     version: int = 1
+    default_payment_method_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,63 @@ class PrepaidRenewal:
 
 
 @dataclass(frozen=True, slots=True)
+class PaymentMethod:
+    """A saved card: the gateway's token and what may be shown. Never the number, never the CVC."""
+
+    tenant_id: str
+    id: str
+    token: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    name: str
+    fingerprint: str
+    created_at: datetime
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeLine:
+    description: str
+    quantity: int
+    unit_amount: int
+    amount: int
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingPayment:
+    """A payment under way, recorded on the subscription BEFORE the gateway is asked to charge.
+
+    It is the lock that makes a second payment for the same subscription wait (409), the resume point
+    for the client's retry with the same Idempotency-Key after a crash or a gateway time-out, and what
+    the period-end applier reconciles: it looks the charge up at the gateway by `id` (the gateway's
+    idempotency key) and completes or abandons exactly this change. It holds everything needed to issue
+    the invoice the charge pays for, so completion never re-prices anything."""
+
+    id: str
+    kind: Literal["renewal", "increase", "invoice"]
+    request_key: str
+    payment_method_id: str
+    started_at: datetime
+    currency: str
+    amount: int
+    seats: int
+    lines: tuple[ChargeLine, ...] = ()
+    subtotal: int = 0
+    tax_rate_bp: int = 0
+    tax_amount: int = 0
+    tax_note: str | None = None
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    anchor: datetime | None = None
+    renewal_seats: int | None = None
+    invoice_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Subscription:
     tenant_id: str
     id: str
@@ -122,6 +180,7 @@ class Subscription:
     payment_attempts: int = 0
     next_retry_at: datetime | None = None
     version: int = 1
+    pending_payment: PendingPayment | None = None
 
     @property
     def cancel_at(self) -> datetime | None:
@@ -160,6 +219,10 @@ class TenantState:
     billing_info: BillingInfo | None
     subscriptions: tuple[Subscription, ...]
     users: tuple[User, ...]
+    payment_methods: tuple[PaymentMethod, ...] = ()
+
+    def payment_method(self, payment_method_id: str) -> PaymentMethod | None:
+        return next((p for p in self.payment_methods if p.id == payment_method_id), None)
 
     def subscription(self, subscription_id: str) -> Subscription | None:
         return next((s for s in self.subscriptions if s.id == subscription_id), None)

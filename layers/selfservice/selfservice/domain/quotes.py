@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Literal
 
 from selfservice.domain.catalog import Plan, TierLine
-from selfservice.domain.model import BillingInfo, Subscription, User
+from selfservice.domain.model import BillingInfo, ChargeLine, Subscription, User
 from selfservice.domain.money import percent_of, round_half_up
 from selfservice.domain.subscriptions import check_increase, check_reduction, check_renewal, renewal_period
 from selfservice.domain.tax import TaxTreatment, tax_treatment
@@ -19,14 +19,8 @@ from selfservice.domain.wording import SEAT_REDUCTION, Wording
 ChangeKind = Literal["renewal", "increase", "reduction"]
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    description: str
-    quantity: int
-    unit_amount: int
-    amount: int
-    period_start: datetime | None = None
-    period_end: datetime | None = None
+# An invoice line; a quote's lines become the invoice's lines unchanged.
+Line = ChargeLine
 
 
 @dataclass(frozen=True, slots=True)

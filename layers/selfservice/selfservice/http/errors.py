@@ -25,7 +25,14 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     ResponseValidationError,
 )
 
-from selfservice.domain.errors import DomainError, InvalidInput, NotFound, RuleViolation
+from selfservice.domain.errors import (
+    DomainError,
+    GatewayUnavailable,
+    InvalidInput,
+    NotFound,
+    PaymentFailed,
+    RuleViolation,
+)
 from selfservice.http import presenters
 from selfservice.http.auth import Forbidden, Unauthorized, caller_from_event
 
@@ -33,6 +40,8 @@ logger = Logger()
 
 # Family -> status; the first match in this order wins (more specific families first).
 STATUS_BY_FAMILY: tuple[tuple[type[DomainError], int], ...] = (
+    (PaymentFailed, 402),
+    (GatewayUnavailable, 503),
     (NotFound, 404),
     (InvalidInput, 422),
     (RuleViolation, 409),
