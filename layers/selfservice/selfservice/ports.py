@@ -42,6 +42,8 @@ class Changeset:
     # if the sequence's last number is still number - 1, so numbers are consumed in order, never twice
     # and never skipped, and only by a change that commits.
     numbers: list[tuple[str, int]] = field(default_factory=list)
+    # Entities removed by this change, each conditioned on its stored version being `version`.
+    deletes: list[Entity] = field(default_factory=list)
 
     def write(self, entity: Entity) -> Changeset:
         self.writes.append(entity)
@@ -49,6 +51,10 @@ class Changeset:
 
     def record(self, event: AuditEvent) -> Changeset:
         self.events.append(event)
+        return self
+
+    def delete(self, entity: Entity) -> Changeset:
+        self.deletes.append(entity)
         return self
 
     def take_number(self, sequence: str, number: int) -> Changeset:

@@ -90,7 +90,7 @@ class DynamoRepository:
 
     def _transaction(self, changeset: Changeset) -> tuple[list[TransactWriteItemTypeDef], list[str]]:
         """The Puts of the transaction, and the sort key each one writes (in the same order)."""
-        size = len(changeset.writes) + len(changeset.events) + len(changeset.numbers)
+        size = len(changeset.writes) + len(changeset.events) + len(changeset.numbers) + len(changeset.deletes)
         if size > items.MAX_TRANSACTION_ITEMS:
             raise ValueError(
                 f"a changeset holds at most {items.MAX_TRANSACTION_ITEMS} writes and events together "
@@ -114,6 +114,16 @@ class DynamoRepository:
                     "ExpressionAttributeNames": {"#v": "version"},
                     "ExpressionAttributeValues": {":expected": {"N": str(entity.version - 1)}},
                 }})
+        for entity in changeset.deletes:
+            item = items.to_item(entity)
+            _check_item(item, pk, sort_keys)
+            actions.append({"Delete": {
+                "TableName": self._table,
+                "Key": items.key(item[items.PK]["S"], item[items.SK]["S"]),
+                "ConditionExpression": "#v = :expected",
+                "ExpressionAttributeNames": {"#v": "version"},
+                "ExpressionAttributeValues": {":expected": {"N": str(entity.version)}},
+            }})
         for event in changeset.events:
             item = items.event_to_item(event)
             _check_item(item, pk, sort_keys)

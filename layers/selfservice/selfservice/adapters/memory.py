@@ -65,19 +65,23 @@ class InMemoryRepository:
         )
 
     def commit(self, changeset: Changeset) -> None:
-        size = len(changeset.writes) + len(changeset.events) + len(changeset.numbers)
+        size = len(changeset.writes) + len(changeset.events) + len(changeset.numbers) + len(changeset.deletes)
         if size > MAX_TRANSACTION_ITEMS:
             raise ValueError(
                 f"a changeset holds at most {MAX_TRANSACTION_ITEMS} writes and events together "
                 f"(DynamoDB's transaction limit); this one holds {size}"
             )
         keys = [entity_key(e) for e in changeset.writes]
+        delete_keys = [entity_key(e) for e in changeset.deletes]
         event_ids = [e.id for e in changeset.events]
         if any(tid != changeset.tenant_id for tid, _ in keys) or any(
             e.tenant_id != changeset.tenant_id for e in changeset.events
         ):
             raise ValueError("a changeset stays inside one tenant")
-        if len(set(keys)) != len(keys) or len(set(event_ids)) != len(event_ids):
+        if any(tid != changeset.tenant_id for tid, _ in delete_keys):
+            raise ValueError("a changeset stays inside one tenant")
+        all_keys = keys + delete_keys
+        if len(set(all_keys)) != len(all_keys) or len(set(event_ids)) != len(event_ids):
             raise ValueError("a changeset writes each item at most once")
         if any(e.version < 1 for e in changeset.writes):
             raise ValueError("version must be >= 1")
@@ -90,6 +94,12 @@ class InMemoryRepository:
                 stored = self._items.get(key)
                 expected = entity.version - 1
                 if (stored is None and expected != 0) or (stored is not None and stored.version != expected):
+                    raise ConcurrentUpdate(
+                        "Someone else changed this at the same time; reload and try again.", item=key[1]
+                    )
+            for entity, key in zip(changeset.deletes, delete_keys, strict=True):
+                stored = self._items.get(key)
+                if stored is None or stored.version != entity.version:
                     raise ConcurrentUpdate(
                         "Someone else changed this at the same time; reload and try again.", item=key[1]
                     )
@@ -109,6 +119,8 @@ class InMemoryRepository:
             for stored_entity, key in zip(writes, keys, strict=True):
                 assert stored_entity is not None
                 self._items[key] = stored_entity
+            for key in delete_keys:
+                del self._items[key]
             self._events.setdefault(changeset.tenant_id, []).extend(events)
             recorded.update(event_ids)
             for sequence, number in changeset.numbers:

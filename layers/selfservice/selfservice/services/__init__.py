@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from selfservice.domain.catalog import Catalog
-from selfservice.ports import Clock, Repository
+from selfservice.ports import CardTokeniser, Clock, PaymentGateway, Repository
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,3 +23,6 @@ class Deps:
     repo: Repository
     clock: Clock
     catalog: Catalog
+    # Wired by the composition root for the functions that move money; None elsewhere.
+    gateway: PaymentGateway | None = None
+    tokeniser: CardTokeniser | None = None
