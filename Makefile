@@ -14,7 +14,7 @@ PORT ?= 3000
 help:
 	@echo "make run            start the whole product locally on 127.0.0.1:$(PORT) (no Docker)"
 	@echo "make demo           walk every journey against a running 'make run'"
-	@echo "make test           lint, types, unit, integration, e2e, template validation and packaging proof"
+	@echo "make test           lint, types, unit, integration, e2e, browser, template validation and packaging proof"
 	@echo "make build          sam build (arm64 layer and functions)"
 
 python313:
@@ -66,7 +66,7 @@ package-check: $(VENV)/.installed build
 	$(VENV)/bin/pytest tests/packaging -m packaging
 
 test: lint types validate
-	$(VENV)/bin/pytest tests/unit tests/integration tests/e2e
+	$(VENV)/bin/pytest tests/unit tests/integration tests/e2e tests/browser
 	$(MAKE) package-check
 
 clean:

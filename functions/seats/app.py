@@ -1,4 +1,5 @@
-"""POST /subscriptions/{id}/seat-reduction, POST /subscriptions/{id}/seat-reduction/undo
+"""POST /subscriptions/{id}/seats (add seats and pay), POST /subscriptions/{id}/seat-reduction,
+POST /subscriptions/{id}/seat-reduction/undo
 
 Thin: the router in the layer (selfservice.http.routes.seats) parses, calls one service and presents."""
 

@@ -50,8 +50,9 @@ def banner(run: LocalRun, out: TextIO) -> None:
         "",
         "Self-service API, running locally (moto for AWS, no Docker)",
         "",
+        *([f"  Portal         {base}/  (open it in a browser; sign in as a demo tenant)"] if run.portal.available else []),
         f"  API            {base}",
-        f"  Local routes   {base}/_local  (health, tenants, tokens, clock, period-end/run)",
+        f"  Local routes   {base}/_local  (health, tenants, tokens, clock, period-end/run, events)",
     ]
     if any(r.path == "/openapi.json" for r in run.template.routes):
         lines.append(f"  OpenAPI        {base}/openapi.json")
@@ -64,6 +65,9 @@ def banner(run: LocalRun, out: TextIO) -> None:
     ]
     for schedule in run.scheduler.schedules if run.options.schedules else ():
         lines.append(f"  Schedule       {schedule.function} every {schedule.expression}")
+    for feed in run.stream.feeds if run.stream else ():
+        lines.append(f"  Stream         {feed.trigger.table} -> {feed.function.logical_id}, "
+                     f"what the bus carried: GET {base}/_local/events")
     for warning in run.warnings:
         lines.append(f"  warning: {warning}")
     if run.seeded:

@@ -12,8 +12,9 @@ journeys still run. To add one (cards, renewal, invoices, period end ...):
         demo.notes["card_id"] = body["id"]
         return f"{body['brand']} ending {body['last4']}"
 
-The demo leaves the tenants as it found them where the product allows it (every change is undone),
-so it can run again and again against the same local run.
+The demo leaves the tenants as it found them where the product allows it (every change is undone,
+but what money buys stays: a renewal, which happens once per term, so a later run shows its refusal
+instead, and added seats), so it can run again and again against the same local run.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ import argparse
 import json
 import secrets
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TextIO
 
 DEFAULT_BASE_URL = "http://127.0.0.1:3000"
@@ -49,13 +52,15 @@ class Reply:
 
 
 def http(base_url: str, method: str, path: str, body: Any = None, token: str | None = None,
-         timeout: float = 30) -> Reply:
+         timeout: float = 30, headers: dict[str, str] | None = None) -> Reply:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(base_url + path, data=data, method=method)  # noqa: S310 - http(s) base URL
     if data is not None:
         request.add_header("Content-Type", "application/json")
     if token is not None:
         request.add_header("Authorization", f"Bearer {token}")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             status, raw, headers = response.status, response.read(), dict(response.headers)
@@ -68,6 +73,17 @@ def http(base_url: str, method: str, path: str, body: Any = None, token: str | N
     return Reply(status, parsed, {k.lower(): v for k, v in headers.items()})
 
 
+def download(url: str, timeout: float = 30) -> tuple[int, bytes, dict[str, str]]:
+    """GET a URL as any HTTP client would (no token: a presigned URL is its own permission)."""
+    if not url.startswith(("http://", "https://")):
+        raise StepFailed(f"not an HTTP URL: {url[:80]}")
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - checked above
+            return response.status, response.read(), {k.lower(): v for k, v in response.headers.items()}
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read(), {k.lower(): v for k, v in refused.headers.items()}
+
+
 @dataclass
 class Caller:
     """Requests as one user of one tenant, with a token from /_local/tokens."""
@@ -75,13 +91,19 @@ class Caller:
     demo: Demo
     token: str
 
-    def call(self, method: str, path: str, body: Any = None, *, expect: int | tuple[int, ...] = 200) -> Any:
-        reply = http(self.demo.base_url, method, path, body, self.token)
+    def call(self, method: str, path: str, body: Any = None, *, expect: int | tuple[int, ...] = 200,
+             headers: dict[str, str] | None = None) -> Any:
+        return self.send(method, path, body, expect=expect, headers=headers).body
+
+    def send(self, method: str, path: str, body: Any = None, *, expect: int | tuple[int, ...] = 200,
+             headers: dict[str, str] | None = None) -> Reply:
+        """The whole reply (status, body, headers), once its status is one of `expect`."""
+        reply = http(self.demo.base_url, method, path, body, self.token, headers=headers)
         expected = (expect,) if isinstance(expect, int) else expect
         if reply.status not in expected:
             raise StepFailed(f"{method} {path} answered {reply.status}, expected {' or '.join(map(str, expected))}: "
                              f"{json.dumps(reply.body, ensure_ascii=False)[:400]}")
-        return reply.body
+        return reply
 
     def get(self, path: str, *, expect: int | tuple[int, ...] = 200) -> Any:
         return self.call("GET", path, expect=expect)
@@ -92,9 +114,10 @@ class Caller:
     def delete(self, path: str, *, expect: int | tuple[int, ...] = 200) -> Any:
         return self.call("DELETE", path, expect=expect)
 
-    def refused(self, method: str, path: str, body: Any, status: int, code: str) -> dict[str, Any]:
+    def refused(self, method: str, path: str, body: Any, status: int, code: str,
+                headers: dict[str, str] | None = None) -> dict[str, Any]:
         """Assert a refusal with the API's error shape; returns the error object."""
-        reply = self.call(method, path, body, expect=status)
+        reply = self.call(method, path, body, expect=status, headers=headers)
         error = reply.get("error") if isinstance(reply, dict) else None
         if not isinstance(error, dict) or error.get("code") != code:
             raise StepFailed(f"{method} {path}: expected error {code}, got {json.dumps(reply, ensure_ascii=False)[:400]}")
@@ -370,6 +393,363 @@ def licence_count_catches_up(demo: Demo) -> str:
     return f"clock at {clock['now']}: {seats['active_users']} active users"
 
 
+# ---------------------------------------------------------------------------------------------------
+# Money (issue 4): cards, renewal, added seats, invoices and their PDFs. Card numbers are the sandbox
+# gateway's test cards (SPEC 2.11) and go to its tokeniser only; the API sees tokens. Re-runnable: the
+# extra cards are removed again, a term renews once (a later run shows the refusal instead), and seats
+# can always be added.
+
+CARD_HOLDER = "Karin Åkerlund"
+MASTERCARD = "5555 5555 5555 4444"
+DECLINED_AT_TOKENISATION = "4000 0000 0000 0002"
+DECLINED_WHEN_CHARGED = "4000 0000 0000 0341"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_LINK_SECONDS = 300
+
+
+def clock_now(demo: Demo) -> datetime:
+    """The time every handler sees (the local run's clock, which the demo moves forward)."""
+    return datetime.fromisoformat(str(demo.local("GET", "/clock")["now"]).replace("Z", "+00:00"))
+
+
+def card(method: dict[str, Any]) -> str:
+    brand = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express"}.get(method["brand"], "Card")
+    return f"{brand} ending {method['last4']}"
+
+
+def _card_line(method: dict[str, Any]) -> str:
+    return (f"{card(method)} {method['exp_month']:02d}/{method['exp_year']}"
+            + (" (default)" if method["is_default"] else ""))
+
+
+def tokenise(demo: Demo, caller: Caller, number: str, name: str) -> dict[str, Any]:
+    """The sandbox gateway's tokeniser: the only request that carries a card number."""
+    year = clock_now(demo).year + 3
+    return dict(caller.post("/sandbox/card-tokens", {"number": number, "exp_month": 12, "exp_year": year,
+                                                      "cvc": "123", "name": name}, expect=201))
+
+
+def save_card(demo: Demo, caller: Caller, number: str, name: str) -> dict[str, Any]:
+    token = tokenise(demo, caller, number, name)["token"]
+    return dict(caller.post("/payment-methods", {"token": token}, expect=(200, 201)))
+
+
+def new_key() -> dict[str, str]:
+    """A fresh Idempotency-Key header: one per payment, the same one for each retry of it."""
+    return {IDEMPOTENCY_HEADER: f"demo-{secrets.token_hex(8)}"}
+
+
+def _saved_cards(demo: Demo, tenant: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(demo.sao(tenant).get("/payment-methods")["items"])
+
+
+def _invoice_ids(caller: Caller) -> list[str]:
+    return [invoice["id"] for invoice in caller.get("/invoices?limit=100")["items"]]
+
+
+cards = journey("Cards")
+
+
+@cards.step("The saved cards: the seeded default")
+def list_cards(demo: Demo) -> str:
+    items = _saved_cards(demo, demo.business)
+    default = next((c for c in items if c["is_default"]), None)
+    if default is None:
+        raise StepFailed("no default card (the seed saves one: was the run started with --no-seed?)")
+    demo.notes["default_card"] = default
+    return f"{len(items)}: " + ", ".join(_card_line(c) for c in items)
+
+
+@cards.step("Tokenise 5555 5555 5555 4444 at the sandbox gateway (the API never sees the number)")
+def tokenise_card(demo: Demo) -> str:
+    body = tokenise(demo, demo.sao(demo.business), MASTERCARD, CARD_HOLDER)
+    demo.notes["card_token"] = body["token"]
+    return f"{body['token']}: {card(body)} {body['exp_month']:02d}/{body['exp_year']}, {body['name']}"
+
+
+@cards.step("Save it by its token: the default stays the default")
+def add_card(demo: Demo) -> str:
+    added = demo.sao(demo.business).post("/payment-methods", {"token": demo.notes["card_token"]}, expect=(200, 201))
+    if added["is_default"]:
+        raise StepFailed(f"the second card became the default: {added}")
+    demo.notes["extra_card"] = added
+    return f"{card(added)} ({added['id']}); now " + ", ".join(_card_line(c) for c in _saved_cards(demo, demo.business))
+
+
+@cards.step("Make it the default")
+def make_extra_default(demo: Demo) -> str:
+    extra = demo.notes["extra_card"]
+    body = demo.sao(demo.business).post(f"/payment-methods/{extra['id']}/default")
+    account = demo.sao(demo.business).get("/account")
+    if not body["is_default"] or account["default_payment_method_id"] != extra["id"]:
+        raise StepFailed(f"the default is still {account['default_payment_method_id']}")
+    return f"{card(body)} is the default; My Account says {card(account['default_payment_method'])}"
+
+
+@cards.step("Remove the default card: refused")
+def remove_default_refused(demo: Demo) -> str:
+    extra = demo.notes["extra_card"]
+    error = demo.sao(demo.business).refused("DELETE", f"/payment-methods/{extra['id']}", None,
+                                            409, "default_payment_method")
+    return f"409 default_payment_method: {error['message']}"
+
+
+@cards.step("Switch the default back")
+def switch_default_back(demo: Demo) -> str:
+    original = demo.notes["default_card"]
+    body = demo.sao(demo.business).post(f"/payment-methods/{original['id']}/default")
+    if not body["is_default"]:
+        raise StepFailed(f"{card(original)} is not the default again")
+    return f"{card(body)} is the default again"
+
+
+@cards.step("Remove the extra card")
+def remove_extra_card(demo: Demo) -> str:
+    extra = demo.notes["extra_card"]
+    removed = demo.sao(demo.business).delete(f"/payment-methods/{extra['id']}")
+    left = _saved_cards(demo, demo.business)
+    if any(c["id"] == extra["id"] for c in left):
+        raise StepFailed(f"{card(extra)} is still saved")
+    return f"{card(removed)} removed; left: " + ", ".join(_card_line(c) for c in left)
+
+
+@cards.step("A card the gateway refuses (4000 0000 0000 0002): declined when tokenised, nothing saved")
+def refused_at_tokenisation(demo: Demo) -> str:
+    caller = demo.sao(demo.business)
+    before = len(_saved_cards(demo, demo.business))
+    year = clock_now(demo).year + 3
+    error = caller.refused("POST", "/sandbox/card-tokens", {
+        "number": DECLINED_AT_TOKENISATION, "exp_month": 12, "exp_year": year, "cvc": "123", "name": CARD_HOLDER,
+    }, 402, "card_declined")
+    after = len(_saved_cards(demo, demo.business))
+    if after != before:
+        raise StepFailed(f"{after} cards saved, {before} before")
+    return f"402 card_declined: {error['message']}; still {after} card(s)"
+
+
+renew = journey("Renew and pay")
+
+
+def _annual(demo: Demo) -> dict[str, Any]:
+    """The annual Business tenant renews (the monthly one keeps its reductions and cancellations, which a
+    paid next term would refuse)."""
+    return demo.tenant("business", "direct", "annual")
+
+
+def _renewal_quote_path(sub: dict[str, Any]) -> str:
+    return f"/subscriptions/{sub['id']}/quote?change=renewal&seats={sub['seats']}"
+
+
+def _renewed(renewal: dict[str, Any]) -> str:
+    return f"{day(renewal['period_start'])} to {day(renewal['period_end'])} at {renewal['seats']} seats"
+
+
+@renew.step("Quote the next term at the current seats")
+def quote_next_term(demo: Demo) -> str:
+    tenant = _annual(demo)
+    sub = demo.subscription(tenant)
+    if sub.get("renewal"):
+        error = demo.sao(tenant).refused("GET", _renewal_quote_path(sub), None, 409, "already_renewed")
+        return (f"{tenant['name']}: already renewed for {_renewed(sub['renewal'])} (by an earlier run): "
+                f"409 already_renewed, \"{error['message']}\" (a term renews once)")
+    q = demo.sao(tenant).get(_renewal_quote_path(sub))
+    cur = q["currency"]
+    tax = "reverse charge" if q["reverse_charge"] else f"VAT {q['tax_rate']} %"
+    return (f"{tenant['name']}: {q['seats']} seats for {day(q['period_start'])} to {day(q['period_end'])}: "
+            f"{money(q['amount_due'], cur)} + {tax} {money(q['tax_amount'], cur)} = {money(q['total'], cur)}")
+
+
+@renew.step("Pay with a card that is declined (4000 0000 0000 0341): 402, nothing changed")
+def declined_payment(demo: Demo) -> str:
+    tenant = _annual(demo)
+    caller = demo.sao(tenant)
+    before = demo.subscription(tenant)
+    invoices_before = _invoice_ids(caller)
+    declined = save_card(demo, caller, DECLINED_WHEN_CHARGED, "Jonas Müller")
+    try:
+        if before.get("renewal") is None:
+            what, path = "the renewal", f"/subscriptions/{before['id']}/renewal"
+            seats = before["seats"]
+            q = caller.get(_renewal_quote_path(before))
+        else:  # renewed already (an earlier run): a seat increase, which is always possible, is declined alike
+            what, path = "one more seat (the next term is paid already)", f"/subscriptions/{before['id']}/seats"
+            seats = before["seats"] + 1
+            q = caller.get(f"/subscriptions/{before['id']}/quote?change=increase&seats={seats}")
+        body = {"seats": seats, "payment_method_id": declined["id"], "expected_total": q["total"]}
+        error = caller.refused("POST", path, body, 402, "card_declined", headers=new_key())
+    finally:
+        caller.delete(f"/payment-methods/{declined['id']}", expect=(200, 409))
+    after = demo.subscription(tenant)
+    if (after["seats"], after["renewal"]) != (before["seats"], before["renewal"]):
+        raise StepFailed(f"the subscription changed: {before['seats']} -> {after['seats']} seats, "
+                         f"renewal {before['renewal']} -> {after['renewal']}")
+    if _invoice_ids(caller) != invoices_before:
+        raise StepFailed("an invoice was issued for a declined payment")
+    return (f"{what} with {card(declined)}: 402 {error['code']}, \"{error['message']}\"; still "
+            f"{after['seats']} seats, {'renewed' if after['renewal'] else 'not renewed'}, "
+            f"{len(invoices_before)} invoice(s), no number consumed; the card removed again")
+
+
+@renew.step("Renew and pay with the default card (expected_total, Idempotency-Key)")
+def renew_and_pay(demo: Demo) -> str:
+    tenant = _annual(demo)
+    caller = demo.sao(tenant)
+    sub = demo.subscription(tenant)
+    path = f"/subscriptions/{sub['id']}/renewal"
+    if sub.get("renewal"):
+        error = caller.refused("POST", path, {"seats": sub["seats"], "expected_total": 0}, 409, "already_renewed",
+                               headers=new_key())
+        return f"409 already_renewed, the expected refusal: \"{error['message']}\" ({_renewed(sub['renewal'])})"
+    q = caller.get(_renewal_quote_path(sub))
+    body, key = {"seats": sub["seats"], "expected_total": q["total"]}, new_key()
+    paid = caller.send("POST", path, body, expect=201, headers=key).body
+    invoice, renewal = paid["invoice"], paid["subscription"]["renewal"]
+    demo.notes["renewal_payment"] = {"path": path, "body": body, "key": key, "invoice": invoice,
+                                     "invoices": len(_invoice_ids(caller))}
+    return (f"{invoice['number']} {invoice['status']}: {money(invoice['total'], invoice['currency'])} with "
+            f"{card(invoice['payment'])}; next term {_renewed(renewal)}")
+
+
+@renew.step("The same request again (a client's retry): the same invoice, charged once")
+def replay_renewal(demo: Demo) -> str:
+    paid = demo.notes.get("renewal_payment")
+    if paid is None:
+        return "nothing to replay: the renewal was paid before this run (Add seats below replays its own request)"
+    caller = demo.sao(_annual(demo))
+    reply = caller.send("POST", paid["path"], paid["body"], expect=201, headers=paid["key"])
+    invoice = reply.body["invoice"]
+    if invoice["id"] != paid["invoice"]["id"] or reply.headers.get("idempotency-replayed") != "true":
+        raise StepFailed(f"not the first answer: {invoice['number']}, replayed={reply.headers.get('idempotency-replayed')}")
+    count = len(_invoice_ids(caller))
+    if count != paid["invoices"]:
+        raise StepFailed(f"{count} invoices, {paid['invoices']} before the retry")
+    return f"201 with Idempotency-Replayed: true, the same {invoice['number']}; still {count} invoice(s)"
+
+
+more_seats = journey("Add seats")
+
+
+@more_seats.step("Quote two more seats now: pro rata for the rest of the term")
+def quote_more_seats(demo: Demo) -> str:
+    sub = demo.subscription(demo.business)
+    target = sub["seats"] + 2
+    q = demo.sao(demo.business).get(f"/subscriptions/{sub['id']}/quote?change=increase&seats={target}")
+    demo.notes["more_seats"] = {"sub": sub, "seats": target}
+    cur, end = q["currency"], datetime.fromisoformat(sub["current_period_end"].replace("Z", "+00:00"))
+    days = (end - clock_now(demo)).total_seconds() / 86400
+    return (f"{sub['seats']} -> {target} seats: {money(q['amount_due'], cur)} for the {days:.1f} days left "
+            f"(to {day(sub['current_period_end'])}) + VAT {q['tax_rate']} % {money(q['tax_amount'], cur)} = "
+            f"{money(q['total'], cur)}; then {money(q['monthly_amount'], cur)} a month")
+
+
+@more_seats.step("Add them and pay with the default card")
+def add_more_seats(demo: Demo) -> str:
+    wanted = demo.notes["more_seats"]
+    sub, target = wanted["sub"], wanted["seats"]
+    caller = demo.sao(demo.business)
+    path = f"/subscriptions/{sub['id']}/seats"
+    for attempt in (1, 2):
+        q = caller.get(f"/subscriptions/{sub['id']}/quote?change=increase&seats={target}")
+        body, key = {"seats": target, "expected_total": q["total"]}, new_key()
+        reply = caller.send("POST", path, body, expect=(200, 201, 409), headers=key)
+        if reply.status == 409 and reply.error_code() == "price_changed" and attempt == 1:
+            continue  # pro rata is by the second: the cent may have turned since the quote. Quote again, a new key.
+        if reply.status == 409:
+            raise StepFailed(f"POST {path} answered 409: {json.dumps(reply.body, ensure_ascii=False)[:400]}")
+        break
+    paid = reply.body
+    invoice = paid["invoice"]
+    demo.notes["seats_payment"] = {"path": path, "body": body, "key": key, "status": reply.status, "paid": paid}
+    if paid["subscription"]["seats"] != target:
+        raise StepFailed(f"{paid['subscription']['seats']} seats, expected {target}")
+    if invoice is None:
+        return f"{target} seats now; nothing was due"
+    return (f"{target} seats now; {invoice['number']} {invoice['status']}: {money(invoice['total'], invoice['currency'])} "
+            f"with {card(invoice['payment'])}")
+
+
+@more_seats.step("The same request again (a client's retry): the same answer, charged once")
+def replay_more_seats(demo: Demo) -> str:
+    sent = demo.notes["seats_payment"]
+    caller = demo.sao(demo.business)
+    reply = caller.send("POST", sent["path"], sent["body"], expect=sent["status"], headers=sent["key"])
+    if reply.body != sent["paid"] or reply.headers.get("idempotency-replayed") != "true":
+        raise StepFailed(f"not the first answer (replayed={reply.headers.get('idempotency-replayed')})")
+    seats = demo.subscription(demo.business)["seats"]
+    if seats != sent["body"]["seats"]:
+        raise StepFailed(f"{seats} seats after the retry, expected {sent['body']['seats']}")
+    invoice = reply.body["invoice"]
+    return (f"{reply.status} with Idempotency-Replayed: true, the same "
+            f"{invoice['number'] if invoice else 'answer'}; still {seats} seats")
+
+
+@more_seats.step("My Account shows the seats, the invoice list the invoice")
+def seats_and_invoice_shown(demo: Demo) -> str:
+    sent = demo.notes["seats_payment"]
+    sub = demo.sao(demo.business).get("/account")["subscriptions"][0]
+    if sub["seats"] != sent["body"]["seats"]:
+        raise StepFailed(f"My Account shows {sub['seats']} seats")
+    invoice = sent["paid"]["invoice"]
+    newest = demo.sao(demo.business).get("/invoices?limit=1")["items"]
+    if invoice is not None and (not newest or newest[0]["id"] != invoice["id"]):
+        raise StepFailed(f"the newest invoice is not {invoice['number']}")
+    return (f"{sub['seats']} seats, {sub['active_users']} in use; newest invoice "
+            f"{newest[0]['number'] if newest else '-'}")
+
+
+invoices = journey("Invoices")
+
+
+@invoices.step("List them, newest first")
+def list_invoices(demo: Demo) -> str:
+    body = demo.sao(demo.business).get("/invoices?limit=10")
+    items = body["items"]
+    if not items:
+        raise StepFailed("no invoices (Add seats above issues one)")
+    demo.notes["invoice"] = items[0]
+    return (f"{len(items)}{'+' if body['next_cursor'] else ''}: "
+            + ", ".join(f"{i['number']} {i['status']} {money(i['total'], i['currency'])} ({day(i['issued_at'])})"
+                        for i in items[:3]) + (" ..." if len(items) > 3 else ""))
+
+
+@invoices.step("Read one")
+def read_invoice(demo: Demo) -> str:
+    inv = demo.sao(demo.business).get(f"/invoices/{demo.notes['invoice']['id']}")
+    buyer, cur = inv["buyer"] or {}, inv["currency"]
+    tax = "reverse charge" if inv["reverse_charge"] else f"VAT {inv['tax_rate']} %"
+    paid = f" with {card(inv['payment'])} on {day(inv['payment']['paid_at'])}" if inv["payment"] else ""
+    return (f"{inv['number']} to {buyer.get('company_name')}, {buyer.get('city')} ({buyer.get('country')}): "
+            f"\"{inv['lines'][0]['description']}\"{' and more' if len(inv['lines']) > 1 else ''}; "
+            f"{money(inv['subtotal'], cur)} + {tax} {money(inv['tax_amount'], cur)} = {money(inv['total'], cur)}, "
+            f"{inv['status']}{paid}")
+
+
+@invoices.step("The PDF's download link: presigned, valid for at most 5 minutes")
+def invoice_pdf_link(demo: Demo) -> str:
+    link = demo.sao(demo.business).get(f"/invoices/{demo.notes['invoice']['id']}/pdf")
+    now = clock_now(demo)  # the API's clock: the link's expiry is reckoned on it
+    seconds = (datetime.fromisoformat(link["expires_at"].replace("Z", "+00:00")) - now).total_seconds()
+    if not 0 < seconds <= MAX_LINK_SECONDS + 5:
+        raise StepFailed(f"the link expires in {seconds:.0f} s")
+    demo.notes["pdf_link"] = link
+    return f"{link['url'].split('?')[0]}?X-Amz-...; expires {link['expires_at']} (in {seconds:.0f} s)"
+
+
+@invoices.step("Download it over HTTP, without a token")
+def download_invoice_pdf(demo: Demo) -> str:
+    number = demo.notes["invoice"]["number"]
+    status, content, headers = download(demo.notes["pdf_link"]["url"])
+    if status != 200:
+        raise StepFailed(f"the download answered {status}: {content[:200]!r}")
+    if not content.startswith(b"%PDF-"):
+        raise StepFailed(f"not a PDF: {content[:16]!r}")
+    disposition = headers.get("content-disposition", "")
+    if f'filename="{number}.pdf"' not in disposition:
+        raise StepFailed(f"not an attachment named {number}.pdf: {disposition!r}")
+    return (f"{len(content):,} bytes of {headers.get('content-type')}, starting {content[:8].decode()}; "
+            f"{disposition}")
+
+
 managed = journey("Upgrade, Enterprise and reseller")
 
 
@@ -437,6 +817,33 @@ def activity_history(demo: Demo) -> str:
     if not items:
         raise StepFailed("no activity recorded")
     return f"{len(items)} entries: " + ", ".join(i["type"] for i in items[:8]) + (" ..." if len(items) > 8 else "")
+
+
+bus = journey("Events on the bus")
+EVENTS_WAIT_SECONDS = 10  # the local run reads the stream every half second
+
+
+@bus.step("The latest changes, as a consumer of the bus received them")
+def published_events(demo: Demo) -> str:
+    tenant = demo.business
+    changes = demo.sao(tenant).get("/activity")["items"][:10]
+    if not changes:
+        raise StepFailed("no activity to look for")
+    wanted = {change["id"] for change in changes}
+    deadline = time.monotonic() + EVENTS_WAIT_SECONDS
+    while True:
+        body = demo.local("GET", f"/events?tenant_id={tenant['id']}&limit=1000")
+        found = [event for event in body["items"] if event["detail"]["id"] in wanted]
+        missing = wanted - {event["detail"]["id"] for event in found}  # at least once: an id may come twice
+        if not missing:
+            break
+        if time.monotonic() > deadline:
+            raise StepFailed(f"{len(missing)} of the latest {len(wanted)} changes did not reach the bus "
+                             f"in {EVENTS_WAIT_SECONDS} s")
+        time.sleep(0.25)
+    first = found[0]
+    return (f"{len(found)} events on {body['bus']} (source {first['source']}), newest first: "
+            + ", ".join(event["detail-type"] for event in found[:6]) + (" ..." if len(found) > 6 else ""))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from selfservice_local.auth import DEFAULT_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME
 from selfservice_local.clock import ClockError
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
 
 SAO_ROLE = "service_account_owner"
 MIN_EXPIRES_IN = -86400  # a negative lifetime gives an already expired token, to try the 401
+DEFAULT_EVENTS = 50
+MAX_EVENTS = 1000
 
 ROUTE_HELP = [
     ("GET", "/_local/health", "ready, with the endpoints of this run"),
@@ -26,6 +29,7 @@ ROUTE_HELP = [
     ("GET", "/_local/clock", "the clock every handler sees"),
     ("POST", "/_local/clock", '{"advance_seconds": N} or {"set": "2026-03-01T00:00:00Z"}; forward only'),
     ("POST", "/_local/period-end/run", "run the period-end applier now, as its schedule would"),
+    ("GET", "/_local/events", "the events the bus carried, newest first (?limit=50&tenant_id=&detail_type=)"),
     ("GET", "/_local/.well-known/openid-configuration", "the local issuer's discovery document"),
     ("GET", "/_local/.well-known/jwks.json", "the public key the local JWT check uses"),
 ]
@@ -47,6 +51,7 @@ class LocalRoutes:
             ("GET", "/clock"): self.get_clock,
             ("POST", "/clock"): self.move_clock,
             ("POST", "/period-end/run"): self.run_period_end,
+            ("GET", "/events"): self.events,
             ("GET", "/.well-known/openid-configuration"): self.openid_configuration,
             ("GET", "/.well-known/jwks.json"): self.jwks,
         }
@@ -79,6 +84,8 @@ class LocalRoutes:
             "schedules": [{"function": s.function, "expression": s.expression} for s in run.scheduler.schedules]
             if run.options.schedules else [],
             "clock": iso(run.clock.now()),
+            "streams": [{"function": f.function.logical_id, "table": f.trigger.table, "filters": list(f.trigger.filters)}
+                        for f in run.stream.feeds] if run.stream else [],
         })
 
     def tenants(self, _request: IncomingRequest) -> GatewayResponse:
@@ -141,7 +148,14 @@ class LocalRoutes:
                 self.run.clock.set(moment)
         except ClockError as refusal:
             raise LocalError(422, "validation_error", str(refusal), **self._clock_json()) from None
-        return GatewayResponse.json(200, self._clock_json())
+        moved = self._clock_json()
+        if self.run.options.schedules:
+            # The applier's schedule runs on this clock: what fell due in the time skipped happens now,
+            # before this answer, so a client sees the terms rolled right after moving the clock.
+            invocation = self.run.run_period_end_now("clock moved")
+            if invocation is not None:
+                moved["period_end"] = invocation.result
+        return GatewayResponse.json(200, moved)
 
     def run_period_end(self, _request: IncomingRequest) -> GatewayResponse:
         run = self.run
@@ -150,9 +164,28 @@ class LocalRoutes:
             raise LocalError(501, "not_implemented",
                              "The period-end applier does not exist yet: template.yaml has no function with a "
                              "Schedule event. This route runs it once it does.")
-        invocation = run.invoke_scheduled(logical_id)
+        invocation = run.run_period_end_now("POST /_local/period-end/run")
+        assert invocation is not None
         return GatewayResponse.json(200, {"function": logical_id, "elapsed_ms": round(invocation.elapsed_ms, 1),
                                           "result": invocation.result, "clock": iso(run.clock.now())})
+
+    def events(self, request: IncomingRequest) -> GatewayResponse:
+        """What a consumer subscribed to the bus received (a rule with an SQS target, see bus_tap)."""
+        tap = self.run.bus_tap
+        if tap is None:
+            raise LocalError(501, "not_implemented", "The template has no EventBus: no events to show.")
+        query = parse_qs(request.raw_query, keep_blank_values=False)
+        unknown = set(query) - {"limit", "tenant_id", "detail_type"}
+        if unknown:
+            raise LocalError(422, "validation_error", f"Unknown query parameter {sorted(unknown)[0]}.",
+                             field=sorted(unknown)[0])
+        text = query.get("limit", [str(DEFAULT_EVENTS)])[-1]
+        if not text.isdigit() or not 1 <= int(text) <= MAX_EVENTS:
+            raise LocalError(422, "validation_error", f"limit must be 1 to {MAX_EVENTS}.", field="limit")
+        tenant_id = query.get("tenant_id", [None])[-1]
+        detail_type = query.get("detail_type", [None])[-1]
+        items = tap.recent(int(text), tenant_id=tenant_id, detail_type=detail_type)
+        return GatewayResponse.json(200, {"bus": tap.bus_name, "received": tap.received, "items": items})
 
     def openid_configuration(self, _request: IncomingRequest) -> GatewayResponse:
         return GatewayResponse.json(200, self.run.authority.openid_configuration())

@@ -1,4 +1,4 @@
-"""Create the template's stateful resources (DynamoDB tables, S3 buckets, EventBridge buses) in an AWS
+"""Create the template's stateful resources (DynamoDB tables, S3 buckets, EventBridge buses, SQS queues) in an AWS
 emulation: moto's in-process `mock_aws` for the tests, a moto server for the local run.
 
 Definitions come from template.yaml itself, so the tests and the local run use the table the stack
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
 
 NAME_PREFIX = "selfservice-"
 
@@ -36,13 +37,14 @@ ENVIRONMENT = {
 _TABLE = "AWS::DynamoDB::Table"
 _BUCKET = "AWS::S3::Bucket"
 _BUS = "AWS::Events::EventBus"
-_NAME_PROPERTY = {_TABLE: "TableName", _BUCKET: "BucketName", _BUS: "Name"}
+_QUEUE = "AWS::SQS::Queue"
+_NAME_PROPERTY = {_TABLE: "TableName", _BUCKET: "BucketName", _BUS: "Name", _QUEUE: "QueueName"}
 
 
 def create_resources_from_template(
     template_path: str | Path = "template.yaml", *, endpoint_url: str | None = None, region: str = "eu-north-1"
 ) -> dict[str, str]:
-    """Create every table, bucket and bus of the template; returns logical id -> physical name.
+    """Create every table, bucket, bus and queue of the template; returns logical id -> physical name.
     Resources that already exist (a restarted local run on the same moto server) are kept."""
     resources: dict[str, Any] = _plain(load(str(template_path))).get("Resources", {})
     key_id, secret = _credentials(endpoint_url)
@@ -51,6 +53,7 @@ def create_resources_from_template(
     dynamodb: DynamoDBClient | None = None
     s3: S3Client | None = None
     events: EventBridgeClient | None = None
+    sqs: SQSClient | None = None
     created: dict[str, str] = {}
     for logical_id, resource in resources.items():
         kind = resource.get("Type")
@@ -64,9 +67,12 @@ def create_resources_from_template(
         elif kind == _BUCKET:
             s3 = s3 or shared_session().client("s3", **options)
             _create_bucket(s3, name, properties, region)
-        else:
+        elif kind == _BUS:
             events = events or shared_session().client("events", **options)
             _create_bus(events, name)
+        else:
+            sqs = sqs or shared_session().client("sqs", **options)
+            sqs.create_queue(QueueName=name)  # idempotent for the same name and attributes
         created[logical_id] = name
     return created
 

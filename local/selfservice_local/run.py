@@ -1,6 +1,7 @@
 """The local run, start to stop: moto server with the template's resources, the environment that
 points the handlers at it, the shared test clock, the handlers imported from their CodeUri, demo data
-through the provisioning function, and the HTTP server on 127.0.0.1."""
+through the provisioning function, the table's stream feeding the outbox publisher, and the HTTP
+server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -24,12 +25,16 @@ from selfservice_local.aws import (
     function_environment,
     template_parameters,
 )
+from selfservice_local.bus_tap import BusTap
 from selfservice_local.clock import OffsetClock
 from selfservice_local.functions import Invocation, LocalFunctions
 from selfservice_local.local_routes import LocalRoutes
+from selfservice_local.portal import PortalFiles
+from selfservice_local.resources import shared_session
 from selfservice_local.schedule import Schedule, Scheduler, rate_seconds, scheduled_event
 from selfservice_local.seed import SeededTenant, seed_demo_tenants
 from selfservice_local.server import LocalHTTPServer, RequestLog
+from selfservice_local.stream import Delivery, StreamPoller, build_feeds
 from selfservice_local.template import RouteTable, Template, load_template
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -74,11 +79,16 @@ class LocalRun:
         self.seeded: list[SeededTenant] = []
         self.warnings: list[str] = []
         self.log = RequestLog(out, out.isatty())
-        self.scheduler = Scheduler(self._rate_schedules(), self.invoke_scheduled, self._report_scheduled)
+        # The schedules run on the local clock: moving it past a term end runs the applier.
+        self.scheduler = Scheduler(self._rate_schedules(), self.invoke_scheduled, self._report_scheduled,
+                                   now=self.clock.now)
+        self.stream: StreamPoller | None = None  # the table's stream -> the publisher, from start()
+        self.bus_tap: BusTap | None = None  # a consumer's view of the bus, for GET /_local/events
         self._http: LocalHTTPServer | None = None
         self._serving: threading.Thread | None = None
         self._authority: JwtAuthority | None = None
         self.local_routes = LocalRoutes(self)
+        self.portal = PortalFiles(self.template.path.parent / "portal")
 
     # -- what the routes read --------------------------------------------------------------------
     @property
@@ -111,6 +121,15 @@ class LocalRun:
         event = scheduled_event(self.functions.physical_name(logical_id), self.region, self.clock.now())
         return self.functions.invoke(logical_id, event)
 
+    def run_period_end_now(self, why: str) -> Invocation | None:
+        """Run the applier at once, as its schedule would (its interval starts again); None without one."""
+        logical_id = self.period_end_function
+        if logical_id is None:
+            return None
+        invocation = self.scheduler.run_now(logical_id)
+        self.log.line("EVENT", why, 200, invocation.elapsed_ms, logical_id, _summary_note(invocation.result))
+        return invocation
+
     def _rate_schedules(self) -> list[Schedule]:
         found = []
         for function in self.template.scheduled_functions():
@@ -125,7 +144,28 @@ class LocalRun:
 
     def _report_scheduled(self, schedule: Schedule, invocation: Invocation | None, ms: float) -> None:
         status = 500 if invocation is None else 200
-        self.log.line("EVENT", schedule.expression, status, ms, schedule.function, "" if invocation else "it raised")
+        self.log.line("EVENT", schedule.expression, status, ms, schedule.function,
+                      _summary_note(invocation.result) if invocation else "it raised")
+
+    def _report_delivery(self, delivery: Delivery) -> None:
+        trigger = delivery.feed.trigger
+        self.log.line("STREAM", f"{trigger.table} stream", 500 if delivery.failed else 200, delivery.ms,
+                      delivery.feed.function.logical_id, delivery.note)
+
+    def _connect_streams(self) -> None:
+        """The stream triggers of the template, and a rule + queue on the bus that records what it carries."""
+        session, endpoint, region = shared_session(), self.aws.endpoint_url, self.region
+        sqs = session.client("sqs", endpoint_url=endpoint, region_name=region)
+        bus = self.resources.get("EventBus")
+        if bus is not None:
+            self.bus_tap = BusTap(session.client("events", endpoint_url=endpoint, region_name=region), sqs, bus)
+            self.bus_tap.install()
+        functions = self.template.stream_functions()
+        if functions:
+            streams = session.client("dynamodbstreams", endpoint_url=endpoint, region_name=region)
+            feeds = build_feeds(functions, self.resources,
+                                session.client("dynamodb", endpoint_url=endpoint, region_name=region), streams, sqs)
+            self.stream = StreamPoller(feeds, streams, sqs, region, self.functions.invoke, self._report_delivery)
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -164,6 +204,7 @@ class LocalRun:
         bootstrap.reset()  # settings and clients are read on first use, from the environment set above
         bootstrap.override(clock=self.clock)
         self.functions.load_all()
+        self._connect_streams()
         if self.options.seed:
             self.seeded = seed_demo_tenants(self)
 
@@ -175,9 +216,13 @@ class LocalRun:
         self._serving.start()
         if self.options.schedules:
             self.scheduler.start()
+        if self.stream is not None:
+            self.stream.start()
 
     def stop(self) -> None:
         self.scheduler.stop()
+        if self.stream is not None:
+            self.stream.stop()
         if self._http is not None:
             if self._serving is not None:
                 self._http.shutdown()
@@ -193,3 +238,14 @@ class LocalRun:
                                    "pid": os.getpid()}))
         tmp.replace(path)
 
+
+def _summary_note(result: object) -> str:
+    """The applier's summary in a few words for the terminal line: what it did, nothing when idle."""
+    if not isinstance(result, dict):
+        return ""
+    done = [f"{result[key]} {key.replace('_', ' ')}" for key in (
+        "renewed", "rolled_over", "ended", "past_due", "retried", "reactivated", "reconciled", "payment_pending",
+        "failed") if isinstance(result.get(key), int) and result[key]]
+    if result.get("remaining"):
+        done.append("more left for the next run")
+    return ", ".join(done)

@@ -1,6 +1,10 @@
 """EventBridge schedules of the template's functions (the period-end applier), run in the local run:
 `rate(...)` expressions on a background thread, and any scheduled function on demand through
-POST /_local/period-end/run. Cron expressions run on demand only."""
+POST /_local/period-end/run. Cron expressions run on demand only.
+
+The rates run on the local clock (the test clock every handler sees), not on real time: moving the
+clock forward past a schedule's next run fires it at once, as the cloud would have fired it somewhere
+in the time skipped (once, not once per missed interval: the applier catches up in one run)."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from selfservice_local.functions import Invocation
@@ -47,14 +51,21 @@ class Schedule:
 
 
 class Scheduler:
-    """Invokes each rate schedule's function every interval (first run one interval after start),
-    until stopped. `invoke` runs the function; `report` writes the terminal line."""
+    """Invokes each rate schedule's function every interval of the clock `now` (first run one interval
+    after start), until stopped. `invoke` runs the function; `report` writes the terminal line. The
+    clock is looked at every `poll_seconds` of real time at most, so a jump of the local clock is seen
+    within that; `run_now` runs a schedule's function at once and starts its interval again."""
 
     def __init__(self, schedules: list[Schedule], invoke: Callable[[str], Invocation],
-                 report: Callable[[Schedule, Invocation | None, float], None]) -> None:
+                 report: Callable[[Schedule, Invocation | None, float], None],
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC), poll_seconds: float = 1.0) -> None:
         self.schedules = schedules
         self._invoke = invoke
         self._report = report
+        self._now = now
+        self._poll = poll_seconds
+        self._due: dict[Schedule, datetime] = {}
+        self._due_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -70,13 +81,29 @@ class Scheduler:
             self._thread.join(5)
             self._thread = None
 
+    def run_now(self, function: str) -> Invocation:
+        """Invoke `function` now, outside the loop (the caller reports it); its schedules' intervals
+        start again from now, so the loop does not run it a second time right after."""
+        try:
+            return self._invoke(function)
+        finally:
+            with self._due_lock:
+                for schedule in self.schedules:
+                    if schedule.function == function and schedule in self._due:
+                        self._due[schedule] = self._now() + timedelta(seconds=schedule.interval_seconds)
+
     def _loop(self) -> None:
-        started = time.monotonic()
-        due = {s: started + s.interval_seconds for s in self.schedules}
+        started = self._now()
+        with self._due_lock:
+            self._due = {s: started + timedelta(seconds=s.interval_seconds) for s in self.schedules}
         while not self._stop.is_set():
-            schedule = min(due, key=lambda s: due[s])
-            if self._stop.wait(max(0.0, due[schedule] - time.monotonic())):
-                return
+            with self._due_lock:
+                schedule = min(self._due, key=lambda s: self._due[s])
+                wait = (self._due[schedule] - self._now()).total_seconds()
+            if wait > 0:
+                if self._stop.wait(min(wait, self._poll)):
+                    return
+                continue  # look at the clock again: it may have been moved meanwhile
             began = time.perf_counter()
             try:
                 invocation: Invocation | None = self._invoke(schedule.function)
@@ -84,4 +111,5 @@ class Scheduler:
                 traceback.print_exc(file=sys.stderr)
                 invocation = None
             self._report(schedule, invocation, (time.perf_counter() - began) * 1000)
-            due[schedule] = time.monotonic() + schedule.interval_seconds
+            with self._due_lock:
+                self._due[schedule] = self._now() + timedelta(seconds=schedule.interval_seconds)

@@ -2,18 +2,32 @@
 so the seeded tenants are exactly what provisioning makes in the cloud.
 
 Tenant ids are fixed, so bookmarks and scripts keep working across restarts; start dates are relative
-to the clock, so every term is current whenever the run starts."""
+to the clock, so every term is current whenever the run starts.
+
+Every tenant that pays by card itself (the direct Business tenants and the Enterprise one) also gets a
+saved default card: the sandbox's 4242 4242 4242 4242, tokenised through POST /sandbox/card-tokens and
+saved with POST /payment-methods, both through the gateway and the real handlers, as the portal does.
+The number goes to the tokeniser and nowhere else; only the token is saved."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+
+from selfservice_local.gateway import IncomingRequest
+from selfservice_local.server import dispatch
 
 if TYPE_CHECKING:
     from selfservice_local.run import LocalRun
 
 ACCOUNT_MANAGER = {"name": "Ingrid Lindqvist", "email": "ingrid.lindqvist@nordlys.example"}
+# The sandbox's always-successful Visa (SPEC 2.11): a public test number, handed to the tokeniser only.
+DEMO_CARD_NUMBER = "4242 4242 4242 4242"
+DEMO_CARD_CVC = "123"
+DEMO_CARD_YEARS = 4  # valid until December, this many years after the clock's year at start
+SAO_ROLE = "service_account_owner"
 
 
 class SeedError(RuntimeError):
@@ -34,6 +48,7 @@ class DemoTenant:
     billing_info: dict[str, Any]
     account_manager: dict[str, str] = field(default_factory=lambda: dict(ACCOUNT_MANAGER))
     reseller: dict[str, str] | None = None
+    card_holder: str | None = None  # the name on the saved default card; None: no card (a reseller bills)
 
     def payload(self, now: datetime) -> dict[str, Any]:
         """The provisioning function's direct-invoke payload."""
@@ -77,6 +92,7 @@ DEMO_TENANTS: tuple[DemoTenant, ...] = (
             "city": "Stockholm", "region": None, "country": "SE", "vat_id": "SE559012345601",
             "po_reference": "PO-2026-0117",
         },
+        card_holder="Karin Åkerlund",
     ),
     DemoTenant(
         tenant_id="ten_demo_business_annual",
@@ -96,6 +112,7 @@ DEMO_TENANTS: tuple[DemoTenant, ...] = (
             "address_line1": "Friedrichstraße 123", "address_line2": None, "postal_code": "10117",
             "city": "Berlin", "region": None, "country": "DE", "vat_id": "DE811907980", "po_reference": None,
         },
+        card_holder="Jonas Müller",
     ),
     DemoTenant(
         tenant_id="ten_demo_enterprise",
@@ -116,6 +133,7 @@ DEMO_TENANTS: tuple[DemoTenant, ...] = (
             "city": "Μαρούσι", "region": "Αττική", "country": "GR", "vat_id": "EL094259216",
             "po_reference": "ΠΠ-7731",
         },
+        card_holder="Eleni Papadopoulou",
     ),
     DemoTenant(
         tenant_id="ten_demo_reseller",
@@ -149,12 +167,15 @@ class SeededTenant:
     subscription_ids: tuple[str, ...]
     managed_by: dict[str, str] | None
     users: int
+    default_card: dict[str, str] | None = None  # {id, brand, last4} of the seeded card
+
 
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.tenant_id, "name": self.name, "edition": self.edition, "plan_id": self.plan_id,
             "channel": self.channel, "sao_subject": self.sao_subject, "sao_email": self.sao_email,
             "subscription_ids": list(self.subscription_ids), "managed_by": self.managed_by, "users": self.users,
+            "default_card": self.default_card,
         }
 
 
@@ -176,13 +197,52 @@ def seed_demo_tenants(run: LocalRun, tenants: tuple[DemoTenant, ...] = DEMO_TENA
             managed_by = {"kind": "account_manager", **demo.account_manager}
         elif demo.reseller is not None:
             managed_by = {"kind": "reseller", **demo.reseller}
+        tenant_id = str(result.get("tenant_id", demo.tenant_id))
+        card = save_demo_card(run, tenant_id, demo.sao_subject, demo.card_holder) if demo.card_holder else None
         seeded.append(SeededTenant(
-            tenant_id=str(result.get("tenant_id", demo.tenant_id)), name=demo.name, edition=_edition(demo.plan_id),
+            tenant_id=tenant_id, name=demo.name, edition=_edition(demo.plan_id),
             plan_id=demo.plan_id, channel=demo.channel, sao_subject=demo.sao_subject, sao_email=demo.sao_email,
             subscription_ids=(str(result["subscription_id"]),), managed_by=managed_by,
-            users=1 + len(demo.user_emails),
+            users=1 + len(demo.user_emails), default_card=card,
         ))
     return seeded
+
+
+def save_demo_card(run: LocalRun, tenant_id: str, sao_subject: str, holder: str) -> dict[str, str] | None:
+    """Tokenise the demo card at the sandbox gateway and save it, as the tenant's SAO would in the portal:
+    HTTP requests through the local gateway (JWT check included) to the real handlers. The first card
+    of a tenant becomes its default. None (and a warning) when the sandbox is not the configured
+    gateway, so that the tokeniser does not exist."""
+    token, _ = run.authority.mint(tenant_id, sao_subject, [SAO_ROLE], 300)
+    tokenised = _call(run, token, "POST", "/sandbox/card-tokens", {
+        "number": DEMO_CARD_NUMBER, "exp_month": 12, "exp_year": run.clock.now().year + DEMO_CARD_YEARS,
+        "cvc": DEMO_CARD_CVC, "name": holder,
+    })
+    if tokenised[0] == 404:
+        message = "no demo cards: the sandbox gateway is not configured (no POST /sandbox/card-tokens)"
+        if message not in run.warnings:
+            run.warnings.append(message)
+        return None
+    if tokenised[0] != 201:
+        raise SeedError(f"tokenising the demo card of {tenant_id} failed: {tokenised[0]} {tokenised[1]!r}")
+    saved = _call(run, token, "POST", "/payment-methods", {"token": tokenised[1]["token"]})
+    if saved[0] not in (200, 201) or not saved[1].get("is_default"):
+        raise SeedError(f"saving the demo card of {tenant_id} failed: {saved[0]} {saved[1]!r}")
+    return {"id": str(saved[1]["id"]), "brand": str(saved[1]["brand"]), "last4": str(saved[1]["last4"])}
+
+
+def _call(run: LocalRun, token: str, method: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+    request = IncomingRequest(
+        method=method, raw_path=path, raw_query="", body=json.dumps(body).encode(), source_ip=run.host,
+        headers=[("Authorization", f"Bearer {token}"), ("Content-Type", "application/json"),
+                 ("User-Agent", "selfservice-local seed")],
+        host=f"{run.host}:{run.port}",
+    )
+    response = dispatch(run, request).response
+    try:
+        return response.status, json.loads(response.body) if response.body else None
+    except ValueError:
+        return response.status, response.body.decode(errors="replace")
 
 
 def provisioning_function(run: LocalRun) -> str:

@@ -165,6 +165,9 @@ class LocalRequestHandler(BaseHTTPRequestHandler):
             )
             if path == LOCAL_PREFIX or path.startswith(LOCAL_PREFIX + "/"):
                 outcome = self.server.run.local_routes.handle(request)
+            elif (self.server.run.routes.match(request.method, path) is None
+                  and (page := self.server.run.portal.response(request)) is not None):
+                outcome = Outcome(page, "portal")  # the portal's static files, no auth (docs/portal.md)
             else:
                 outcome = dispatch(self.server.run, request)
         except LocalError as refusal:

@@ -1,9 +1,11 @@
 """What the local run needs from template.yaml: every function (code location, handler, timeout,
-memory), its HttpApi routes and the authorizer each route uses. Read with cfn-lint's decoder, so the
+memory), its HttpApi routes and the authorizer each route uses, its schedules and its DynamoDB stream
+triggers. Read with cfn-lint's decoder, so the
 short intrinsic forms (!Ref, !Sub ...) load like the long ones."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +18,7 @@ from cfnlint.decode.cfn_yaml import load as load_cfn_yaml  # type: ignore[import
 IMPLICIT_HTTP_API = "ServerlessHttpApi"
 DEFAULT_TIMEOUT_SECONDS = 3  # Lambda's defaults when neither the function nor Globals set them
 DEFAULT_MEMORY_MB = 128
+DEFAULT_STREAM_BATCH_SIZE = 100  # Lambda's default for DynamoDB streams
 
 
 class TemplateError(ValueError):
@@ -45,6 +48,20 @@ class Route:
 
 
 @dataclass(frozen=True, slots=True)
+class StreamTrigger:
+    """A `DynamoDB` event of a function: the table whose stream invokes it, and how."""
+
+    name: str  # the event's name in the template
+    table: str  # logical id of the table (Stream: !GetAtt <Table>.StreamArn)
+    starting_position: str  # TRIM_HORIZON or LATEST
+    batch_size: int
+    filters: tuple[dict[str, Any], ...]  # FilterCriteria patterns, parsed; none: every record
+    report_batch_item_failures: bool
+    maximum_retry_attempts: int  # -1: until the record leaves the stream
+    on_failure: str | None  # logical id of the on-failure destination (a queue)
+
+
+@dataclass(frozen=True, slots=True)
 class Function:
     logical_id: str
     code_dir: Path
@@ -53,6 +70,7 @@ class Function:
     memory_mb: int
     environment: dict[str, Any] = field(default_factory=dict)
     schedules: tuple[str, ...] = ()  # schedule expressions of Schedule/ScheduleV2 events
+    streams: tuple[StreamTrigger, ...] = ()  # DynamoDB events
 
     @property
     def module_file(self) -> Path:
@@ -73,6 +91,9 @@ class Template:
 
     def scheduled_functions(self) -> list[Function]:
         return [f for f in self.functions.values() if f.schedules]
+
+    def stream_functions(self) -> list[Function]:
+        return [f for f in self.functions.values() if f.streams]
 
 
 def load_template(path: str | Path = "template.yaml") -> Template:
@@ -116,6 +137,9 @@ def parse_template(raw: dict[str, Any], template_path: Path) -> Template:
             memory_mb=int(props.get("MemorySize", function_globals.get("MemorySize", DEFAULT_MEMORY_MB))),
             environment=env,
             schedules=schedules,
+            streams=tuple(_stream_trigger(logical_id, name, event.get("Properties") or {})
+                          for name, event in events.items()
+                          if isinstance(event, dict) and event.get("Type") == "DynamoDB"),
         )
         for event_name, event in events.items():
             if not isinstance(event, dict) or event.get("Type") != "HttpApi":
@@ -124,6 +148,42 @@ def parse_template(raw: dict[str, Any], template_path: Path) -> Template:
     _refuse_duplicates(routes)
     parameters = {str(k): dict(v) for k, v in (raw.get("Parameters") or {}).items() if isinstance(v, dict)}
     return Template(template_path, functions, tuple(routes), parameters)
+
+
+def _stream_trigger(function: str, event_name: str, props: dict[str, Any]) -> StreamTrigger:
+    table = _get_att_resource(props.get("Stream"), "StreamArn")
+    if table is None:
+        raise TemplateError(f"{function}.{event_name}: the local run needs Stream: !GetAtt <Table>.StreamArn")
+    filters = []
+    for entry in (props.get("FilterCriteria") or {}).get("Filters") or ():
+        pattern = entry.get("Pattern") if isinstance(entry, dict) else None
+        try:
+            parsed = json.loads(pattern) if isinstance(pattern, str) else pattern
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise TemplateError(f"{function}.{event_name}: a filter Pattern must be a JSON object")
+        filters.append(dict(parsed))
+    destination = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+    return StreamTrigger(
+        name=event_name,
+        table=table,
+        starting_position=str(props.get("StartingPosition", "LATEST")),
+        batch_size=int(props.get("BatchSize", DEFAULT_STREAM_BATCH_SIZE)),
+        filters=tuple(filters),
+        report_batch_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or ()),
+        maximum_retry_attempts=int(props.get("MaximumRetryAttempts", -1)),
+        on_failure=_get_att_resource(destination, "Arn"),
+    )
+
+
+def _get_att_resource(value: Any, attribute: str) -> str | None:
+    """The logical id in `!GetAtt <Id>.<attribute>` (long or short form), else None."""
+    if not isinstance(value, dict) or set(value) != {"Fn::GetAtt"}:
+        return None
+    target = value["Fn::GetAtt"]
+    parts = target.split(".", 1) if isinstance(target, str) else list(target)
+    return str(parts[0]) if len(parts) == 2 and parts[1] == attribute else None
 
 
 def _http_api_auth(resources: dict[str, Any], globals_: dict[str, Any]) -> dict[str, tuple[dict[str, Authorizer], str | None]]:

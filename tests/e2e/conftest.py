@@ -91,8 +91,21 @@ def stop(process: subprocess.Popen[bytes]) -> int:
 
 @pytest.fixture(scope="session")
 def local_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRunProcess]:
-    state_dir = tmp_path_factory.mktemp("local-run")
-    process, ready, log = start_local_run(state_dir)
+    yield from launch(tmp_path_factory.mktemp("local-run"))
+
+
+@pytest.fixture(scope="session")
+def hardening_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRunProcess]:
+    """A local run of its own for the tests that attack the API (the authorization matrix, the fuzzer):
+    whatever they change, exhaust or rate-limit stays out of the journeys' run. No schedules: nothing
+    but the requests of those tests changes its state."""
+    yield from launch(tmp_path_factory.mktemp("hardening-run"), "--no-schedules")
+
+
+def launch(state_dir: Path, *extra: str) -> Iterator[LocalRunProcess]:
+    """Start `python -m selfservice_local` on free ports, yield it once ready, stop it with SIGINT; fail
+    if it did not stop cleanly or printed a traceback (an unhandled error in a handler)."""
+    process, ready, log = start_local_run(state_dir, *extra)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while not ready.exists():

@@ -6,7 +6,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from io import BytesIO
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import jwt
@@ -14,6 +16,7 @@ import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from pypdf import PdfReader
 
 from .conftest import ROOT, LocalRunProcess, start_local_run, stop
 
@@ -36,6 +39,12 @@ def test_health_and_the_seeded_tenants(local_run: LocalRunProcess, tenants: dict
     assert tenants["reseller"]["managed_by"]["kind"] == "reseller"
     for tenant in tenants.values():
         assert tenant["sao_subject"] and tenant["subscription_ids"] and tenant["users"] >= 2
+    # Every tenant that pays by card itself starts with a saved default card (the sandbox's 4242).
+    for role in ("business_monthly", "business_annual", "enterprise"):
+        assert tenants[role]["default_card"] == {**tenants[role]["default_card"], "brand": "visa", "last4": "4242"}
+        account = local_run.call("GET", "/account", tenants[role]["id"]).json()
+        assert account["default_payment_method_id"] == tenants[role]["default_card"]["id"]
+    assert tenants["reseller"]["default_card"] is None
 
     index = requests.get(local_run.url("/_local"), timeout=10).json()
     assert {r["path"] for r in index["routes"]} >= {"/_local/tokens", "/_local/clock", "/_local/period-end/run"}
@@ -143,11 +152,130 @@ def test_a_whole_journey_over_http(local_run: LocalRunProcess, tenants: dict[str
     activity = local_run.call("GET", "/activity", tid)
     assert activity.status_code == 200
     types = [item["type"] for item in activity.json()["items"]]
-    assert types[:8] == [
+    assert types[:9] == [
         "subscription.upgrade_requested", "user.removed", "user.assigned", "subscription.cancellation_undone",
         "subscription.cancellation_scheduled", "subscription.reduction_undone", "subscription.reduction_scheduled",
-        "tenant.provisioned",
+        "payment_method.added", "tenant.provisioned",  # the seeded card
     ]
+
+    _cards_renewal_seats_and_invoices(local_run, tid, sub)
+
+
+def _tokenise(local_run: LocalRunProcess, tenant_id: str, number: str) -> requests.Response:
+    """The sandbox gateway's tokeniser: the one request that carries a card number (a test card)."""
+    year = int(requests.get(local_run.url("/_local/clock"), timeout=10).json()["now"][:4]) + 3
+    return local_run.call("POST", "/sandbox/card-tokens", tenant_id, json={
+        "number": number, "exp_month": 12, "exp_year": year, "cvc": "123", "name": "Jonas Müller"})
+
+
+def _save_card(local_run: LocalRunProcess, tenant_id: str, number: str) -> dict[str, Any]:
+    tokenised = _tokenise(local_run, tenant_id, number)
+    assert tokenised.status_code == 201, tokenised.text
+    added = local_run.call("POST", "/payment-methods", tenant_id, json={"token": tokenised.json()["token"]})
+    assert added.status_code == 201, added.text
+    return dict(added.json())
+
+
+def _key() -> dict[str, str]:
+    return {"Idempotency-Key": f"e2e-{time.time_ns()}"}
+
+
+def _pay_seats(local_run: LocalRunProcess, tenant_id: str, sub_id: str, seats: int) -> tuple[dict[str, Any],
+                                                                                                requests.Response]:
+    """Quote an increase and pay it. Pro rata is by the second, so the cent can turn between the quote and the
+    payment (409 price_changed): then quote again and pay with a new key, as the portal would."""
+    for _ in range(2):
+        quote = local_run.call("GET", f"/subscriptions/{sub_id}/quote", tenant_id,
+                               params={"change": "increase", "seats": seats}).json()
+        paid = local_run.call("POST", f"/subscriptions/{sub_id}/seats", tenant_id, headers=_key(),
+                              json={"seats": seats, "expected_total": quote["total"]})
+        if paid.status_code != 409 or paid.json()["error"]["code"] != "price_changed":
+            break
+    return quote, paid
+
+
+def _cards_renewal_seats_and_invoices(local_run: LocalRunProcess, tid: str, sub: dict[str, Any]) -> None:
+    sub_id, seats = sub["id"], sub["seats"]
+
+    # Cards: the seeded default, a second one made the default and back, the default's removal refused.
+    listed = local_run.call("GET", "/payment-methods", tid).json()["items"]
+    assert [(c["brand"], c["last4"], c["is_default"]) for c in listed] == [("visa", "4242", True)]
+    seeded = listed[0]
+    master = _save_card(local_run, tid, "5555 5555 5555 4444")
+    assert (master["brand"], master["last4"], master["is_default"]) == ("mastercard", "4444", False)
+    made_default = local_run.call("POST", f"/payment-methods/{master['id']}/default", tid)
+    assert made_default.status_code == 200 and made_default.json()["is_default"] is True
+    assert local_run.call("GET", "/account", tid).json()["default_payment_method_id"] == master["id"]
+    refused = local_run.call("DELETE", f"/payment-methods/{master['id']}", tid)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "default_payment_method")
+    assert local_run.call("POST", f"/payment-methods/{seeded['id']}/default", tid).status_code == 200
+    assert local_run.call("DELETE", f"/payment-methods/{master['id']}", tid).status_code == 200
+    declined_token = _tokenise(local_run, tid, "4000 0000 0000 0002")
+    assert (declined_token.status_code, declined_token.json()["error"]["code"]) == (402, "card_declined")
+    assert [c["id"] for c in local_run.call("GET", "/payment-methods", tid).json()["items"]] == [seeded["id"]]
+
+    # Renewal: a declined card changes nothing; the default card pays; the same key replays the first answer.
+    quote = local_run.call("GET", f"/subscriptions/{sub_id}/quote", tid,
+                           params={"change": "renewal", "seats": seats}).json()
+    renewal = {"seats": seats, "expected_total": quote["total"]}
+    path = f"/subscriptions/{sub_id}/renewal"
+    declining = _save_card(local_run, tid, "4000 0000 0000 0341")
+    invoices_before = local_run.call("GET", "/invoices", tid).json()["items"]
+    declined = local_run.call("POST", path, tid, headers=_key(), json={**renewal, "payment_method_id": declining["id"]})
+    assert (declined.status_code, declined.json()["error"]["code"]) == (402, "card_declined")
+    assert local_run.call("GET", f"/subscriptions/{sub_id}", tid).json()["renewal"] is None
+    assert local_run.call("GET", "/invoices", tid).json()["items"] == invoices_before
+    assert local_run.call("DELETE", f"/payment-methods/{declining['id']}", tid).status_code == 200
+    no_key = local_run.call("POST", path, tid, json=renewal)
+    assert (no_key.status_code, no_key.json()["error"]["code"]) == (422, "idempotency_key_required")
+
+    key = _key()
+    renewed = local_run.call("POST", path, tid, headers=key, json=renewal)
+    assert renewed.status_code == 201, renewed.text
+    paid = renewed.json()
+    invoice = paid["invoice"]
+    assert paid["subscription"]["renewal"] == {**paid["subscription"]["renewal"], "seats": seats,
+                                               "period_start": sub["current_period_end"], "invoice_id": invoice["id"]}
+    assert (invoice["status"], invoice["total"], invoice["reverse_charge"], invoice["payment"]["last4"]) == (
+        "paid", quote["total"], True, "4242")
+    replayed = local_run.call("POST", path, tid, headers=key, json=renewal)
+    assert (replayed.status_code, replayed.headers["idempotency-replayed"], replayed.json()) == (201, "true", paid)
+    reused = local_run.call("POST", path, tid, headers=key, json={**renewal, "seats": seats + 1})
+    assert (reused.status_code, reused.json()["error"]["code"]) == (422, "idempotency_key_reused")
+    again = local_run.call("POST", path, tid, headers=_key(), json=renewal)
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "already_renewed")
+
+    # Added seats: pro rata now, plus the prepaid next term's difference; a stale total charges nothing.
+    stale = local_run.call("POST", f"/subscriptions/{sub_id}/seats", tid, headers=_key(),
+                           json={"seats": seats + 2, "expected_total": 10**9})
+    assert (stale.status_code, stale.json()["error"]["code"]) == (409, "price_changed")
+    increase, added = _pay_seats(local_run, tid, sub_id, seats + 2)
+    assert added.status_code == 201, added.text
+    grown = added.json()
+    assert (grown["subscription"]["seats"], grown["subscription"]["renewal"]["seats"]) == (seats + 2, seats + 2)
+    seat_invoice = grown["invoice"]
+    assert 0 < seat_invoice["total"] == increase["total"] and seat_invoice["status"] == "paid"
+
+    # Invoices: newest first, one read, and its PDF downloaded over HTTP from the presigned URL.
+    listed_invoices = local_run.call("GET", "/invoices", tid).json()["items"]
+    assert [i["id"] for i in listed_invoices[:2]] == [seat_invoice["id"], invoice["id"]]
+    one = local_run.call("GET", f"/invoices/{invoice['id']}", tid)
+    assert one.status_code == 200 and one.json()["buyer"]["company_name"] == "Müller & Schäfer Datenanalyse GmbH"
+    link = local_run.call("GET", f"/invoices/{invoice['id']}/pdf", tid)
+    assert link.status_code == 200, link.text
+    url = link.json()["url"]
+    assert url.startswith(local_run.aws_endpoint_url + "/")
+    assert 0 < int(parse_qs(urlsplit(url).query)["X-Amz-Expires"][0]) <= 300
+    pdf = requests.get(url, timeout=10)  # no token: the presigned URL is the permission
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["content-disposition"] == f'attachment; filename="{invoice["number"]}.pdf"'
+    text = "\n".join(page.extract_text() for page in PdfReader(BytesIO(pdf.content)).pages)
+    assert invoice["number"] in text and "Müller & Schäfer" in text and "Reverse charge" in text
+
+    types = [item["type"] for item in local_run.call("GET", "/activity", tid).json()["items"]]
+    assert {"payment_method.added", "payment_method.default_changed", "payment_method.removed", "payment.declined",
+            "subscription.renewed", "subscription.seats_added", "invoice.issued", "invoice.paid"} <= set(types[:20])
 
 
 def test_roles_and_tenants_are_enforced(local_run: LocalRunProcess, tenants: dict[str, dict[str, Any]]) -> None:
@@ -222,11 +350,52 @@ def test_presigned_s3_urls_download_over_http(local_run: LocalRunProcess) -> Non
     assert download.headers["content-disposition"] == 'attachment; filename="INV-1.pdf"'
 
 
+def test_a_change_reaches_the_bus_through_the_stream(local_run: LocalRunProcess,
+                                                    tenants: dict[str, dict[str, Any]]) -> None:
+    tenant = tenants["business_annual"]
+    marker = f"e2e events {time.time_ns()}"
+    made = local_run.call("POST", f"/subscriptions/{tenant['subscription_ids'][0]}/upgrade-request", tenant["id"],
+                          json={"message": marker})
+    assert made.status_code == 201, made.text
+    (change,) = [item for item in local_run.call("GET", "/activity", tenant["id"]).json()["items"]
+                 if item["data"].get("message") == marker]
+
+    deadline = time.monotonic() + 10  # the stream is read every half second
+    while True:
+        listed = requests.get(local_run.url("/_local/events"), timeout=10, params={
+            "tenant_id": tenant["id"], "detail_type": "subscription.upgrade_requested"}).json()
+        found = [event for event in listed["items"] if event["detail"]["id"] == change["id"]]
+        if found:
+            break
+        assert time.monotonic() < deadline, f"the change did not reach the bus: {listed}\n{local_run.output()[-2000:]}"
+        time.sleep(0.2)
+
+    event = found[0]
+    assert (event["source"], event["detail-type"], event["resources"]) == (
+        "selfservice", "subscription.upgrade_requested", [])
+    assert event["detail"]["schema_version"] == 1
+    assert event["detail"]["tenant_id"] == tenant["id"] and event["detail"]["data"]["message"] == marker
+    assert event["detail"]["occurred_at"] == change["at"]
+    health = requests.get(local_run.url("/_local/health"), timeout=10).json()
+    assert [s["function"] for s in health["streams"]] == ["EventPublisherFunction"]
+    log = local_run.output()
+    assert "STREAM" in log and "EventPublisherFunction" in log
+    assert requests.get(local_run.url("/_local/events?limit=0"), timeout=10).status_code == 422
+
+
 def test_the_demo_walks_every_journey(local_run: LocalRunProcess) -> None:
-    demo = subprocess.run([sys.executable, "-m", "selfservice_local.demo", "--base-url", local_run.base_url],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
-    assert demo.returncode == 0, demo.stdout + demo.stderr
-    assert "steps passed" in demo.stdout and "failed" not in demo.stdout
+    # Twice against the same run: the demo leaves it so that it can run again (a term renews once: the
+    # second time shows that refusal; seats can always be added).
+    for attempt in (1, 2):
+        demo = subprocess.run([sys.executable, "-m", "selfservice_local.demo", "--base-url", local_run.base_url],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+        assert demo.returncode == 0, f"run {attempt}:\n{demo.stdout}{demo.stderr}"
+        assert "steps passed" in demo.stdout and "failed" not in demo.stdout
+        for journey in ("Cards", "Renew and pay", "Add seats", "Invoices"):
+            assert f"\n{journey}\n" in demo.stdout
+        if attempt == 2:
+            assert "already_renewed" in demo.stdout  # a term renews once: the first run (or the journey) did
+        assert "Idempotency-Replayed: true" in demo.stdout and "%PDF-" in demo.stdout
 
 
 def test_a_taken_port_is_a_clear_error(local_run: LocalRunProcess, tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -36,7 +36,8 @@ def test_account_shows_tenant_billing_info_and_subscription_tile(business: Tenan
         # started Jan 31: the term containing Mar 10 runs Feb 28 -> Mar 31 (the anchor day, clamped)
         "current_period_start": "2026-02-28T00:00:00Z", "current_period_end": "2026-03-31T00:00:00Z",
         "scheduled_reduction": None, "cancel_at": None, "cancellation_reason": None, "renewal": None,
-        "managed_by": None, "self_service": True, "ended_at": None,
+        "managed_by": None, "self_service": True, "ended_at": None, "ended_reason": None,
+        "open_invoice_id": None, "next_retry_at": None,
     }
 
 
@@ -216,6 +217,11 @@ def test_openapi_document_is_valid_openapi_3_with_every_route(api: Any) -> None:
         ("post", "/subscriptions/{subscription_id}/cancellation/undo"),
         ("post", "/subscriptions/{subscription_id}/upgrade-request"),
         ("get", "/users"), ("post", "/users"), ("delete", "/users/{user_id}"), ("get", "/activity"),
+        ("get", "/payment-methods"), ("post", "/payment-methods"), ("delete", "/payment-methods/{payment_method_id}"),
+        ("post", "/payment-methods/{payment_method_id}/default"), ("post", "/sandbox/card-tokens"),
+        ("get", "/invoices/{invoice_id}/pdf"),
+        ("post", "/subscriptions/{subscription_id}/renewal"), ("post", "/subscriptions/{subscription_id}/seats"),
+        ("get", "/invoices"), ("get", "/invoices/{invoice_id}"), ("post", "/invoices/{invoice_id}/pay"),
     }
     found = {(method, path) for path, item in document["paths"].items() for method in item}
     assert found == expected

@@ -15,13 +15,18 @@ from botocore.exceptions import ClientError
 from selfservice.adapters import dynamo_items as items
 from selfservice.adapters.dynamo import DynamoRepository
 from selfservice.adapters.memory import InMemoryRepository
+from selfservice.domain.catalog import Seller
 from selfservice.domain.errors import ConcurrentUpdate, InvalidInput
 from selfservice.domain.ids import new_id
+from selfservice.domain.invoices import Buyer, Invoice, InvoicePayment, format_number
 from selfservice.domain.model import (
     Acknowledgement,
     AuditEvent,
     BillingInfo,
+    ChargeLine,
     Contact,
+    PaymentMethod,
+    PendingPayment,
     PrepaidRenewal,
     ScheduledCancellation,
     ScheduledReduction,
@@ -30,7 +35,7 @@ from selfservice.domain.model import (
     TenantState,
     User,
 )
-from selfservice.ports import Changeset, Repository
+from selfservice.ports import INVOICE_SEQUENCE, Changeset, Page, Repository
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -330,6 +335,231 @@ def test_a_changeset_of_one_hundred_items_commits(repo: Repository) -> None:
     assert len(repo.list_activity("ten_acme", 10, None).items) == 1
 
 
+# --- payment methods ------------------------------------------------------------------------------
+
+def card(card_id: str = "pm_1", tenant_id: str = "ten_acme", **changes: Any) -> PaymentMethod:
+    saved = PaymentMethod(tenant_id, card_id, f"tok_{card_id}", "visa", "4242", 12, 2030, "Åsa Öberg",
+                          f"fp_{card_id}", T0)
+    return replace(saved, **changes)
+
+
+def test_cards_and_the_default_round_trip(repo: Repository) -> None:
+    state = provision(repo)
+    first, second = card("pm_1"), card("pm_2", brand="amex", last4="0005", exp_month=1, exp_year=2031, name="Ли Мин")
+    repo.commit(Changeset("ten_acme").write(first).write(second)
+                .write(replace(state.tenant, default_payment_method_id="pm_1", version=2)))
+
+    loaded = repo.load_tenant("ten_acme")
+
+    assert loaded is not None
+    assert loaded.payment_methods == (first, second)
+    assert loaded.tenant.default_payment_method_id == "pm_1"
+    assert loaded.payment_method("pm_2") == second and loaded.payment_method("pm_9") is None
+
+
+def test_a_card_is_deleted_at_its_version_with_its_audit_record(repo: Repository) -> None:
+    provision(repo)
+    repo.commit(Changeset("ten_acme").write(card("pm_1")).write(card("pm_2")))
+    bumped = card("pm_2", version=2)
+    repo.commit(Changeset("ten_acme").write(bumped))
+
+    with pytest.raises(ConcurrentUpdate):  # deleting what was read before the bump
+        repo.commit(Changeset("ten_acme").delete(card("pm_2")).record(event(type="payment_method.removed")))
+    with pytest.raises(ConcurrentUpdate):  # deleting what is not there
+        repo.commit(Changeset("ten_acme").delete(card("pm_3")))
+    loaded = repo.load_tenant("ten_acme")
+    assert loaded is not None and [c.id for c in loaded.payment_methods] == ["pm_1", "pm_2"]
+    assert "payment_method.removed" not in [e.type for e in repo.list_activity("ten_acme", 50, None).items]
+
+    repo.commit(Changeset("ten_acme").delete(bumped).record(event(type="payment_method.removed")))
+
+    loaded = repo.load_tenant("ten_acme")
+    assert loaded is not None and [c.id for c in loaded.payment_methods] == ["pm_1"]
+    assert "payment_method.removed" in [e.type for e in repo.list_activity("ten_acme", 50, None).items]
+
+
+def test_a_changeset_cannot_write_and_delete_one_card(repo: Repository) -> None:
+    provision(repo)
+    with pytest.raises(ValueError, match="at most once"):
+        repo.commit(Changeset("ten_acme").write(card("pm_1")).delete(card("pm_1")))
+
+
+@pytest.mark.usefixtures("atomic_moto_transactions")
+def test_two_removals_of_one_card_at_once_delete_it_once(repo: Repository) -> None:
+    provision(repo)
+    repo.commit(Changeset("ten_acme").write(card("pm_1")))
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def remove() -> None:
+        start.wait()
+        try:
+            repo.commit(Changeset("ten_acme").delete(card("pm_1")).record(event(type="payment_method.removed")))
+            outcomes.append("won")
+        except ConcurrentUpdate:
+            outcomes.append("lost")
+
+    threads = [threading.Thread(target=remove) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["lost", "won"]
+    loaded = repo.load_tenant("ten_acme")
+    assert loaded is not None and loaded.payment_methods == ()
+    assert [e.type for e in repo.list_activity("ten_acme", 50, None).items].count("payment_method.removed") == 1
+
+
+# --- invoices and the invoice-number sequence ----------------------------------------------------------
+
+def invoice(invoice_id: str, tenant_id: str = "ten_acme", number: int = 1, **changes: Any) -> Invoice:
+    lines = (
+        ChargeLine("Business (monthly): seats 1-10, 2026-03-31 to 2026-04-30", 10, 3000, 30000,
+                   datetime(2026, 3, 31, tzinfo=UTC), datetime(2026, 4, 30, tzinfo=UTC)),
+        ChargeLine("Business (monthly): 2 added seats, prorated", 1, 3571, 3571, T0, datetime(2026, 3, 31, tzinfo=UTC)),
+    )
+    buyer = Buyer("Łódź Analityka Sp. z o.o.", "faktury@lodz.example", "ul. Piotrkowska 1", "lok. 2", "90-001",
+                  "Łódź", "Łódzkie", "PL", "PL1234567890", "PO-7")
+    seller = Seller("Nordlys Analytics AB", ("Sveavägen 44", "111 34 Stockholm", "Sweden"), "SE556677889901",
+                    "billing@nordlys.example")
+    issued = Invoice(tenant_id, invoice_id, format_number(number), "sub_1", "paid", T0, "EUR", lines, 33571, 0, 0,
+                     33571, "Reverse charge", datetime(2026, 3, 31, tzinfo=UTC), datetime(2026, 4, 30, tzinfo=UTC),
+                     buyer, seller, InvoicePayment("visa", "4242", "ch_1", T0 + timedelta(seconds=1)))
+    return replace(issued, **changes)
+
+
+def issue(repo: Repository, issued: Invoice, number: int) -> None:
+    repo.commit(Changeset(issued.tenant_id).write(issued).take_number(INVOICE_SEQUENCE, number))
+
+
+def test_an_invoice_round_trips_with_lines_buyer_seller_and_payment(repo: Repository) -> None:
+    provision(repo)
+    issued = invoice("inv_1")
+    issue(repo, issued, 1)
+
+    assert repo.get_invoice("ten_acme", "inv_1") == issued
+
+
+def test_an_open_invoice_without_buyer_or_payment_round_trips(repo: Repository) -> None:
+    provision(repo)
+    issued = invoice("inv_1", status="open", buyer=None, payment=None, tax_note=None, period_start=None,
+                     period_end=None, lines=())
+    issue(repo, issued, 1)
+    assert repo.get_invoice("ten_acme", "inv_1") == issued
+
+
+def test_another_tenants_invoice_is_none(repo: Repository) -> None:
+    provision(repo)
+    provision(repo, "ten_other")
+    issue(repo, invoice("inv_theirs", "ten_other"), 1)
+    assert repo.get_invoice("ten_acme", "inv_theirs") is None
+    assert repo.get_invoice("ten_acme", "inv_nothing") is None
+    assert repo.list_invoices("ten_acme", 10, None) == Page([], None)
+
+
+def test_invoices_are_listed_newest_first_in_pages(repo: Repository) -> None:
+    provision(repo)
+    provision(repo, "ten_other")
+    issued = [invoice(new_id("inv", T0 + timedelta(days=n)), number=n + 1) for n in range(5)]
+    for n, each in enumerate(issued):
+        issue(repo, each, n + 1)
+    issue(repo, invoice(new_id("inv", T0 + timedelta(days=9)), "ten_other", number=6), 6)
+
+    first = repo.list_invoices("ten_acme", 2, None)
+    second = repo.list_invoices("ten_acme", 2, first.next_cursor)
+    third = repo.list_invoices("ten_acme", 2, second.next_cursor)
+
+    assert [i.number for page in (first, second, third) for i in page.items] == [
+        "INV-000005", "INV-000004", "INV-000003", "INV-000002", "INV-000001"]
+    assert third.next_cursor is None
+    assert third.items == [issued[0]]
+    with pytest.raises(InvalidInput):
+        repo.list_invoices("ten_other", 2, first.next_cursor)
+
+
+def test_the_sequence_counts_the_numbers_taken(repo: Repository) -> None:
+    provision(repo)
+    assert repo.last_number(INVOICE_SEQUENCE) == 0
+    for number in (1, 2, 3):
+        issue(repo, invoice(f"inv_{number}", number=number), number)
+    assert repo.last_number(INVOICE_SEQUENCE) == 3
+    assert repo.last_number("another-sequence") == 0
+
+
+@pytest.mark.parametrize("number", [1, 3], ids=["taken-again", "skipping-one"])
+def test_a_stale_number_is_refused_and_nothing_is_written(repo: Repository, number: int) -> None:
+    state = provision(repo)
+    issue(repo, invoice("inv_1"), 1)
+    sub = state.subscriptions[0]
+
+    with pytest.raises(ConcurrentUpdate):
+        repo.commit(Changeset("ten_acme").write(invoice("inv_2", number=number)).write(sub.bump(seats=12))
+                    .take_number(INVOICE_SEQUENCE, number).record(event(type="invoice.issued")))
+
+    assert repo.last_number(INVOICE_SEQUENCE) == 1
+    assert repo.get_invoice("ten_acme", "inv_2") is None
+    assert repo.load_tenant("ten_acme") == state
+    assert "invoice.issued" not in [e.type for e in repo.list_activity("ten_acme", 50, None).items]
+
+
+@pytest.mark.usefixtures("atomic_moto_transactions")
+def test_two_commits_racing_for_one_number_one_wins(repo: Repository) -> None:
+    provision(repo)
+    provision(repo, "ten_other")
+    start = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def take(tenant_id: str) -> None:
+        start.wait()
+        try:
+            issue(repo, invoice(f"inv_{tenant_id}", tenant_id), 1)
+            outcomes[tenant_id] = "won"
+        except ConcurrentUpdate:
+            outcomes[tenant_id] = "lost"
+
+    threads = [threading.Thread(target=take, args=(t,)) for t in ("ten_acme", "ten_other")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes.values()) == ["lost", "won"]
+    winner = next(t for t, outcome in outcomes.items() if outcome == "won")
+    loser = next(t for t in outcomes if t != winner)
+    assert repo.get_invoice(winner, f"inv_{winner}") is not None
+    assert repo.get_invoice(loser, f"inv_{loser}") is None
+    assert repo.last_number(INVOICE_SEQUENCE) == 1
+
+
+def test_an_invoice_is_paid_at_its_version(repo: Repository) -> None:
+    provision(repo)
+    opened = invoice("inv_1", status="open", payment=None)
+    issue(repo, opened, 1)
+    paid = opened.mark_paid(InvoicePayment("visa", "4242", "ch_9", T0))
+    repo.commit(Changeset("ten_acme").write(paid))
+    with pytest.raises(ConcurrentUpdate):
+        repo.commit(Changeset("ten_acme").write(opened.mark_uncollectible()))
+    assert repo.get_invoice("ten_acme", "inv_1") == paid
+
+
+def test_a_pending_payment_round_trips_on_the_subscription(repo: Repository) -> None:
+    state = provision(repo)
+    pending = PendingPayment(
+        "pay_1", "increase", "client-key-1", "pm_1", T0, "EUR", 14188, 27,
+        lines=invoice("inv_x").lines, subtotal=11350, tax_rate_bp=2500, tax_amount=2838, tax_note=None,
+        period_start=datetime(2026, 2, 28, tzinfo=UTC), period_end=datetime(2026, 3, 31, tzinfo=UTC),
+        anchor=datetime(2026, 1, 31, tzinfo=UTC), renewal_seats=33, invoice_id="inv_next",
+    )
+    started = state.subscriptions[0].bump(pending_payment=pending)
+    repo.commit(Changeset("ten_acme").write(started))
+    loaded = repo.load_tenant("ten_acme")
+    assert loaded is not None and loaded.subscriptions[0] == started
+    repo.commit(Changeset("ten_acme").write(started.bump(pending_payment=None)))
+    reloaded = repo.load_tenant("ten_acme")
+    assert reloaded is not None and reloaded.subscriptions[0].pending_payment is None
+
+
 # --- activity ---------------------------------------------------------------------------------------
 
 def _record_events(repo: Repository, tenant_id: str, count: int) -> list[AuditEvent]:
@@ -413,6 +643,69 @@ def test_tenants_are_isolated(repo: Repository) -> None:
     assert repo.load_tenant("ten_acme") == acme
 
 
+# --- the due-work index (the period-end applier's) ----------------------------------------------------
+
+def _all_due(repo: Repository, now: datetime, page_size: int) -> list[list[str]]:
+    """Every shard's due subscriptions, page by page (ids)."""
+    pages: list[list[str]] = []
+    for shard in range(items.DUE_SHARDS):
+        cursor: str | None = None
+        while True:
+            page = repo.due_subscriptions(shard, now, page_size, cursor)
+            pages.append([sub.id for sub in page.items])
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    return pages
+
+
+def test_due_subscriptions_are_found_shard_by_shard_in_pages_each_once(repo: Repository) -> None:
+    march = datetime(2026, 3, 31, tzinfo=UTC)
+    due = [subscription(f"sub_{n:02d}", current_period_end=march + timedelta(hours=n)) for n in range(40)]
+    provision(repo, "ten_acme", *due[:20])
+    provision(repo, "ten_beta", *[replace(s, tenant_id="ten_beta") for s in due[20:]])
+    later = subscription("sub_later", "ten_acme", current_period_end=datetime(2026, 5, 1, tzinfo=UTC))
+    ended = subscription("sub_ended", "ten_acme", status="ended", ended_at=T0, ended_reason="cancelled")
+    retrying = subscription("sub_retry", "ten_acme", status="past_due", next_retry_at=march + timedelta(hours=1))
+    repo.commit(Changeset("ten_acme").write(later).write(ended).write(retrying))
+
+    now = march + timedelta(hours=30)
+    pages = _all_due(repo, now, 3)
+    found = [sub_id for page in pages for sub_id in page]
+    # sub_1 of each tenant ends on 2026-03-31 too; the later one, the ended one and the hours after now are not due
+    assert sorted(found) == sorted([f"sub_{n:02d}" for n in range(31)] + ["sub_1", "sub_1", "sub_retry"])
+    assert all(len(page) <= 3 for page in pages)
+    for shard in range(items.DUE_SHARDS):  # earliest first within a shard, never another shard's
+        ordered = [s for s in (repo.due_subscriptions(shard, now, 100, None).items)]
+        assert [items.due_shard(s.id) for s in ordered] == [shard] * len(ordered)
+        assert [items.due_at(s) for s in ordered] == sorted(items.due_at(s) for s in ordered)
+    assert _all_due(repo, datetime(2026, 3, 30, tzinfo=UTC), 10) == [[]] * items.DUE_SHARDS
+
+
+def test_a_subscription_is_due_at_its_retry_or_its_payment_not_at_its_term_end(repo: Repository) -> None:
+    pending = PendingPayment("pay_1", "renewal", "key-1", "pm_1", T0, "EUR", 100, 12)
+    provision(repo, "ten_acme",
+              subscription("sub_paying", pending_payment=pending),
+              subscription("sub_retry", status="past_due", next_retry_at=datetime(2026, 4, 2, tzinfo=UTC)))
+    found = {sub.id: sub for page in [repo.due_subscriptions(s, datetime(2026, 4, 2, tzinfo=UTC), 10, None)
+                                      for s in range(items.DUE_SHARDS)] for sub in page.items}
+    assert set(found) == {"sub_1", "sub_paying", "sub_retry"}
+    assert found["sub_paying"].pending_payment == pending  # the whole item: the index projects everything
+    at_term_end = {sub.id for s in range(items.DUE_SHARDS)
+                   for sub in repo.due_subscriptions(s, datetime(2026, 3, 31, tzinfo=UTC), 10, None).items}
+    assert at_term_end == {"sub_1", "sub_paying"}  # the payment was due 2 minutes after T0
+
+
+def test_a_due_cursor_of_another_shard_is_refused(repo: Repository) -> None:
+    provision(repo, "ten_acme", *[subscription(f"sub_c{n}") for n in range(40)])
+    now = datetime(2026, 4, 1, tzinfo=UTC)
+    shard, page = next((s, p) for s in range(items.DUE_SHARDS)
+                       for p in (repo.due_subscriptions(s, now, 1, None),) if p.next_cursor)
+    assert page.next_cursor is not None
+    with pytest.raises(ValueError, match="cursor"):
+        repo.due_subscriptions((shard + 1) % items.DUE_SHARDS, now, 1, page.next_cursor)
+
+
 # --- DynamoDB only --------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -457,6 +750,16 @@ def test_a_commit_is_one_transaction(dynamo: DynamoRepository, calls: list[str])
     sub = state.subscriptions[0]
     dynamo.commit(Changeset("ten_acme").write(sub.bump(seats=3)).write(user("usr_new")).record(event()))
     assert calls == ["Query", "TransactWriteItems"]
+
+
+def test_reading_invoices_and_the_counter_is_one_request_each(dynamo: DynamoRepository, calls: list[str]) -> None:
+    provision(dynamo)
+    issue(dynamo, invoice("inv_1"), 1)
+    calls.clear()
+    dynamo.get_invoice("ten_acme", "inv_1")
+    dynamo.list_invoices("ten_acme", 10, None)
+    dynamo.last_number(INVOICE_SEQUENCE)
+    assert calls == ["GetItem", "Query", "GetItem"]
 
 
 def test_an_activity_page_is_one_query(dynamo: DynamoRepository, calls: list[str]) -> None:

@@ -97,6 +97,8 @@ def test_layer_holds_arm64_wheels() -> None:
     _built_template()
     layer = BUILD / "DomainLayer" / "python"
     assert (layer / "selfservice" / "domain" / "catalog.json").exists()
+    for font in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "LICENSE"):  # the invoice PDFs' fonts
+        assert (layer / "selfservice" / "fonts" / font).exists(), font
     compiled = [p.name for p in layer.rglob("*.so")]
     assert compiled, "expected compiled wheels (pydantic-core) in the layer"
     assert all("x86_64" not in name for name in compiled), compiled

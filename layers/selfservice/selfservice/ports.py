@@ -3,6 +3,7 @@ selfservice.adapters.memory, which the contract tests hold to the same behaviour
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
@@ -24,6 +25,11 @@ Entity = Tenant | BillingInfo | Subscription | User | PaymentMethod | Invoice
 
 # The gapless invoice-number sequence (one for the seller, across tenants).
 INVOICE_SEQUENCE = "invoice"
+
+# The due-work index (the period-end applier's) is split into this many partitions, so that the
+# applier's reads and the index writes of many subscriptions due at the same moment spread out instead
+# of landing on one hot partition. Changing it needs a backfill of every live subscription's index key.
+DUE_SHARDS = 16
 
 
 class Clock(Protocol):
@@ -93,6 +99,43 @@ class Repository(Protocol):
         """The last number the sequence issued (0 before the first); a strongly consistent read."""
         ...
 
+    def due_subscriptions(self, shard: int, now: datetime, limit: int, cursor: str | None) -> Page[Subscription]:
+        """Subscriptions of one due-work shard (0 .. DUE_SHARDS - 1) whose due time
+        (`domain.period_end.due_at`) is at or before `now`, earliest first, at most `limit` per page;
+        `next_cursor` continues the page (None: nothing follows). Never ended ones. One Query of the
+        index, never a scan; the index is eventually consistent, so a caller decides on what it reads
+        and commits with the version check."""
+        ...
+
+
+# A download link lives at most this long (SPEC 2.13: at most 5 minutes); stores cap what they are asked.
+MAX_DOWNLOAD_LINK_SECONDS = 300
+# A download's file name goes into a response header: letters, digits, dot, dash and underscore only.
+SAFE_DOWNLOAD_FILENAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+
+
+class DocumentStore(Protocol):
+    """Private documents (invoice PDFs), each written once and never replaced, handed out through
+    short-lived download links. Keys are the service's: `tenants/<tenant id>/...`."""
+
+    def put_once(self, key: str, data: bytes, content_type: str) -> bool:
+        """Store `data` under `key` (encrypted at rest) unless an object is already there: then keep it,
+        untouched, and return False. True when this call wrote it."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def presigned_download(self, key: str, filename: str, expires_in: int) -> str:
+        """A URL that downloads the object as an attachment named `filename`, valid for `expires_in`
+        seconds (at most MAX_DOWNLOAD_LINK_SECONDS)."""
+        ...
+
+
+class InvoiceRenderer(Protocol):
+    """An issued invoice as PDF bytes (adapters/pdf_renderer.py); the same invoice gives the same bytes."""
+
+    def __call__(self, invoice: Invoice) -> bytes: ...
+
 
 @dataclass(frozen=True, slots=True)
 class CardDetails:
@@ -139,7 +182,50 @@ class PaymentGateway(Protocol):
         ...
 
 
+class AttemptCounter(Protocol):
+    """Counters of attempts per time window, for abuse limits (services/limits.py): one conditional
+    write per attempt, kept in the tenant's own partition and forgotten some time after the window."""
+
+    def count(self, tenant_id: str, name: str, window_start: datetime, window_end: datetime, limit: int) -> bool:
+        """Count one attempt of `name` in the window starting at `window_start`, unless `limit` attempts
+        are counted there already. True: counted; False: the window is full and nothing was counted."""
+        ...
+
+
 class CardTokeniser(Protocol):
     """The sandbox gateway's tokeniser: the only code that ever sees a card number."""
 
     def tokenise(self, *, number: str, exp_month: int, exp_year: int, cvc: str, name: str) -> CardDetails: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BusEntry:
+    """One event for the bus (a PutEvents entry without the bus, which the adapter owns). `event_id`
+    is the audit record's id, the same as `detail.id`: failures are matched back to records by it."""
+
+    event_id: str
+    source: str
+    detail_type: str
+    detail: str  # JSON text, exactly as sent
+    time: datetime
+
+    @property
+    def size(self) -> int:
+        """EventBridge's own measure of an entry (its "PutEvents event entry size"): 14 bytes for the
+        time, then the UTF-8 bytes of source, detail-type and detail (and resources: none here)."""
+        return 14 + len(self.source.encode()) + len(self.detail_type.encode()) + len(self.detail.encode())
+
+
+@dataclass(frozen=True, slots=True)
+class FailedEntry:
+    entry: BusEntry
+    code: str  # EventBridge's ErrorCode, or the error of a call that failed as a whole
+    message: str
+
+
+class EventPublisher(Protocol):
+    """The event bus. Takes at most 10 entries per call (PutEvents' limit); returns the entries that were
+    not accepted, and never raises for a failure worth retrying: a call that fails as a whole returns
+    every entry it was given."""
+
+    def publish(self, entries: Sequence[BusEntry]) -> list[FailedEntry]: ...

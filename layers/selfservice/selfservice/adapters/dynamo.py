@@ -8,6 +8,7 @@ composition root), so importing this module creates no botocore client and stays
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -180,6 +181,27 @@ class DynamoRepository:
         )
         item = response.get("Item")
         return int(item["last"]["N"]) if item else 0
+
+    def due_subscriptions(self, shard: int, now: datetime, limit: int, cursor: str | None) -> Page[Subscription]:
+        """One Query of the due-work index (GSI1, projection ALL): the shard's partition up to `now`."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        query: QueryInputTypeDef = {
+            "TableName": self._table,
+            "IndexName": items.GSI1,
+            "KeyConditionExpression": "GSI1PK = :shard AND GSI1SK <= :bound",
+            "ExpressionAttributeValues": {
+                ":shard": {"S": items.due_partition(shard)},
+                ":bound": {"S": items.due_sort_key_upper_bound(now)},
+            },
+            "Limit": limit,
+        }
+        if cursor is not None:
+            query["ExclusiveStartKey"] = items.decode_due_cursor(cursor, shard)
+        response = self._client.query(**query)
+        found = [s for s in (items.from_item(item) for item in response.get("Items", [])) if isinstance(s, Subscription)]
+        last_key = response.get("LastEvaluatedKey")
+        return Page(found, items.encode_due_cursor(last_key) if last_key else None)
 
     def list_activity(self, tenant_id: str, limit: int, cursor: str | None) -> Page[AuditEvent]:
         if limit < 1:

@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from selfservice.domain import period_end
 from selfservice.domain.catalog import Seller
 from selfservice.domain.errors import InvalidInput
 from selfservice.domain.invoices import Buyer, Invoice, InvoicePayment
@@ -52,6 +53,7 @@ from selfservice.domain.model import (
     Tenant,
     User,
 )
+from selfservice.ports import DUE_SHARDS as _DUE_SHARDS
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef as AttributeValue
@@ -79,10 +81,11 @@ SEQUENCE_PREFIX = "SEQ#"
 SEQUENCE_SK = "SEQ"
 DUE_PREFIX = "DUE#"
 
-# The due-work index is split over this many partitions so that the period-end applier's reads and the
-# writes of busy subscriptions spread out instead of landing on one hot GSI partition. Changing it
-# needs a backfill of GSI1PK on every live subscription.
-DUE_SHARDS = 16
+# The due-work index is split over DUE_SHARDS partitions (ports.py: the Repository's `due_subscriptions`
+# is asked shard by shard) so that the period-end applier's reads and the writes of busy subscriptions
+# spread out instead of landing on one hot GSI partition. Changing it needs a backfill of GSI1PK on
+# every live subscription.
+DUE_SHARDS = _DUE_SHARDS
 
 # DynamoDB's limit on the actions of one TransactWriteItems: a changeset's writes plus its events.
 # The in-memory fake enforces it too.
@@ -145,8 +148,9 @@ def due_partition(shard: int) -> str:
 
 
 def due_at(sub: Subscription) -> datetime:
-    """When the applier must next look at the subscription: a payment retry, or the end of the term."""
-    return sub.next_retry_at or sub.current_period_end
+    """When the applier must next look at the subscription: the end of the term, a payment retry, or a
+    payment under way to settle, whichever comes first (the rule is the domain's)."""
+    return period_end.due_at(sub)
 
 
 def due_sort_key_upper_bound(now: datetime) -> str:
@@ -177,6 +181,33 @@ def decode_activity_cursor(cursor: str, tenant_id: str) -> str:
         return last
     except (ValueError, binascii.Error):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise InvalidInput("The cursor is not valid.", field="cursor") from None
+
+
+# --- the due-work cursor ----------------------------------------------------------------------------
+# Only the applier sees it (never a client): the index's LastEvaluatedKey, as text.
+
+_DUE_CURSOR_KEYS = (PK, SK, GSI1PK, GSI1SK)
+
+
+def encode_due_cursor(last_key: Mapping[str, Any]) -> str:
+    raw = json.dumps({name: last_key[name]["S"] for name in _DUE_CURSOR_KEYS}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_due_cursor(cursor: str, shard: int) -> Item:
+    """The ExclusiveStartKey a cursor of `shard` stands for; ValueError for anything else."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error):
+        raise ValueError("not a due-work cursor") from None
+    if (not isinstance(raw, dict) or set(raw) != set(_DUE_CURSOR_KEYS)
+            or not all(isinstance(v, str) for v in raw.values()) or raw[GSI1PK] != due_partition(shard)):
+        raise ValueError("not a due-work cursor of this shard")
+    return {name: {"S": raw[name]} for name in _DUE_CURSOR_KEYS}
+
+
+def due_sort_key(sub: Subscription) -> str:
+    return f"{format_time(due_at(sub))}#{sub.id}"
 
 
 # --- scalar helpers ---------------------------------------------------------------------------------
@@ -640,7 +671,7 @@ def _subscription_fields(sub: Subscription) -> Item:
     if sub.status != "ended":
         # Sparse index: only subscriptions the applier may still have to act on are in GSI1.
         fields[GSI1PK] = _s(due_partition(due_shard(sub.id)))
-        fields[GSI1SK] = _s(f"{format_time(due_at(sub))}#{sub.id}")
+        fields[GSI1SK] = _s(due_sort_key(sub))
     return fields
 
 

@@ -2,16 +2,26 @@
 (tests/integration/test_repository_contract.py) run the same assertions against it and DynamoDB.
 
 It shares with the DynamoDB adapter what must not drift: the activity cursor format, the transaction
-size limit, and the audit record translation (events are stored as DynamoDB would return them)."""
+size limit, the audit record translation (events are stored as DynamoDB would return them), and what
+the due-work index holds under which key."""
 
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 
 from selfservice.adapters.dynamo_items import (
+    GSI1PK,
+    GSI1SK,
     MAX_TRANSACTION_ITEMS,
+    PK,
+    SK,
     decode_activity_cursor,
+    decode_due_cursor,
+    due_partition,
+    due_sort_key_upper_bound,
     encode_activity_cursor,
+    encode_due_cursor,
     event_from_item,
     event_to_item,
     from_item,
@@ -162,6 +172,30 @@ class InMemoryRepository:
     def last_number(self, sequence: str) -> int:
         with self._lock:
             return self._sequences.get(sequence, 0)
+
+    def due_subscriptions(self, shard: int, now: datetime, limit: int, cursor: str | None) -> Page[Subscription]:
+        """What the due-work index holds (adapters/dynamo_items.py decides what is in it and under which
+        key): live subscriptions of the shard due at or before `now`, in index order."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        bound = due_sort_key_upper_bound(now)
+        after = None
+        if cursor is not None:
+            start = decode_due_cursor(cursor, shard)
+            after = (start[GSI1SK]["S"], start[PK]["S"], start[SK]["S"])
+        with self._lock:
+            subscriptions = [e for e in self._items.values() if isinstance(e, Subscription)]
+        indexed = []  # (index sort key, table key): the index's order, ties broken by the table key
+        for sub in subscriptions:
+            item = to_item(sub)
+            if item.get(GSI1PK, {}).get("S") == due_partition(shard):
+                position = (item[GSI1SK]["S"], item[PK]["S"], item[SK]["S"])
+                if position[0] <= bound and (after is None or position > after):
+                    indexed.append((position, item, sub))
+        indexed.sort(key=lambda found: found[0])
+        page = indexed[:limit]
+        more = len(indexed) > limit
+        return Page([sub for _position, _item, sub in page], encode_due_cursor(page[-1][1]) if more else None)
 
     def all_events(self, tenant_id: str) -> list[AuditEvent]:
         return list(self._events.get(tenant_id, []))

@@ -126,9 +126,18 @@ class PaymentFailed(DomainError):
 
 
 class GatewayUnavailable(DomainError):
-    """The payment gateway failed in a way worth retrying with the same Idempotency-Key (HTTP 503)."""
+    """The payment gateway failed in a way worth retrying with the same Idempotency-Key (HTTP 503).
+
+    `outcome_unknown` tells the payment engine what it may assume: False means the gateway answered
+    that it did not charge (a processing error: nothing happened, a retry may succeed); True means no
+    answer came back (a time-out), so the charge may or may not exist: look it up by its idempotency
+    key (`PaymentGateway.find_charge`) or charge again with the same key, never with a new one."""
 
     code = "gateway_unavailable"
+
+    def __init__(self, message: str, *, outcome_unknown: bool = False, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.outcome_unknown = outcome_unknown
 
 
 class PaymentInProgress(RuleViolation):
@@ -151,5 +160,35 @@ class NoPaymentMethod(RuleViolation):
     code = "no_payment_method"
 
 
+class TooManyPaymentMethods(RuleViolation):
+    code = "too_many_payment_methods"
+
+
 class IdempotencyKeyReused(InvalidInput):
     code = "idempotency_key_reused"
+
+
+class IdempotencyKeyRequired(InvalidInput):
+    """A request that charges money needs an Idempotency-Key header (1-100 visible characters)."""
+
+    code = "idempotency_key_required"
+
+
+class RequestInProgress(RuleViolation):
+    """The first request with this Idempotency-Key is still running; retry with the same key later."""
+
+    code = "request_in_progress"
+
+
+class PaymentRefunded(RuleViolation):
+    """The charge succeeded but the change it paid for could no longer be applied (the payment was
+    abandoned, or the invoice closed, in the meantime): the charge was refunded in full."""
+
+    code = "payment_refunded"
+
+
+class RateLimited(DomainError):
+    """Too many attempts of an action in its window (HTTP 429, with Retry-After): nothing was done.
+    Details: `limit`, `window_seconds`, `retry_after` (when the window ends) and `retry_after_seconds`."""
+
+    code = "rate_limited"

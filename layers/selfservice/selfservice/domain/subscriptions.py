@@ -5,7 +5,7 @@ from the current state to the new state, or a typed refusal."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from selfservice.domain.catalog import Plan
 from selfservice.domain.errors import (
@@ -17,6 +17,7 @@ from selfservice.domain.errors import (
     ManagedByAccountManager,
     ManagedByReseller,
     NothingScheduled,
+    PaymentInProgress,
     PeriodClosing,
     RenewalAlreadyPaid,
     SubscriptionNotActive,
@@ -62,6 +63,24 @@ def require_period_open(sub: Subscription, now: datetime) -> None:
         )
 
 
+# How long a client should wait before trying again while a payment is under way: a charge normally
+# settles within seconds (one whose outcome is unknown waits for the client's retry or reconciliation).
+PAYMENT_SETTLING = timedelta(seconds=30)
+
+
+def require_no_pending_payment(sub: Subscription, now: datetime) -> None:
+    """A payment under way is the subscription's lock (services/payments.py): no other change may
+    interleave with it, since the change it pays for is applied only once the charge has succeeded."""
+    pending = sub.pending_payment
+    if pending is None:
+        return
+    raise PaymentInProgress(
+        "A payment for this subscription is in progress; try again in a moment.",
+        payment_id=pending.id, kind=pending.kind,
+        retry_after=iso(max(pending.started_at + PAYMENT_SETTLING, now)),
+    )
+
+
 def require_active(sub: Subscription) -> None:
     if sub.status == "past_due":
         raise InvoiceOpen(
@@ -93,6 +112,7 @@ def check_reduction(sub: Subscription, plan: Plan, target: int, users: Iterable[
     quote can tell the SAO before they confirm)."""
     require_self_service(sub)
     require_active(sub)
+    require_no_pending_payment(sub, now)
     if sub.renewal is not None:
         raise RenewalAlreadyPaid(
             "The next period is already paid for; its seats cannot be reduced.",
@@ -124,6 +144,7 @@ def undo_reduction(sub: Subscription, now: datetime) -> Subscription:
     require_self_service(sub)
     if sub.scheduled_reduction is None:
         raise NothingScheduled("No seat reduction is scheduled.")
+    require_no_pending_payment(sub, now)
     if now >= sub.scheduled_reduction.effective_at:
         raise ChangeAlreadyEffective(
             "The reduction has already taken effect.", effective_at=iso(sub.scheduled_reduction.effective_at)
@@ -134,6 +155,7 @@ def undo_reduction(sub: Subscription, now: datetime) -> Subscription:
 def check_cancellation(sub: Subscription, now: datetime) -> None:
     require_self_service(sub)
     require_active(sub)
+    require_no_pending_payment(sub, now)
     require_period_open(sub, now)
     if sub.cancellation is not None:
         raise CancellationScheduled(
@@ -153,6 +175,7 @@ def undo_cancellation(sub: Subscription, now: datetime) -> Subscription:
     require_self_service(sub)
     if sub.cancellation is None:
         raise NothingScheduled("No cancellation is scheduled.")
+    require_no_pending_payment(sub, now)
     if now >= sub.cancellation.cancel_at or sub.status == "ended":
         raise ChangeAlreadyEffective(
             "The cancellation has already taken effect.", cancel_at=iso(sub.cancellation.cancel_at)

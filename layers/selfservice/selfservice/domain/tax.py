@@ -60,8 +60,13 @@ class TaxTreatment:
 
     @property
     def rate_percent(self) -> str:
-        whole, frac = divmod(self.rate_bp, 100)
-        return f"{whole}" if frac == 0 else f"{whole}.{frac:02d}".rstrip("0")
+        return rate_percent(self.rate_bp)
+
+
+def rate_percent(rate_bp: int) -> str:
+    """A rate in basis points as the API and invoices show it: 2500 -> "25", 2550 -> "25.5"."""
+    whole, frac = divmod(rate_bp, 100)
+    return f"{whole}" if frac == 0 else f"{whole}.{frac:02d}".rstrip("0")
 
 
 def tax_treatment(country: str | None, vat_id: str | None) -> TaxTreatment:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Router
 from aws_lambda_powertools.event_handler.request import Request
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from selfservice.http import errors
 from selfservice.http.auth import require_identity
@@ -29,10 +31,27 @@ def serialize(body: Any) -> str:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def build_resolver(*routers: Router, serve_openapi: bool = False) -> APIGatewayHttpResolver:
+class GuardedResolver(APIGatewayHttpResolver):
+    """Powertools' HTTP API resolver, with the body checked before anything decodes it: Powertools runs
+    its request validation (which parses the body) before every middleware, so the bound on the body's
+    size (413) and the refusal of bytes that are not text (400) sit in front of `resolve` itself."""
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        refusal = errors.body_refusal(event)
+        if refusal is None:
+            return super().resolve(event, context)
+        builder: ResponseBuilder[APIGatewayProxyEventV2] = ResponseBuilder(refusal, serializer=self._serializer)
+        return builder.build(APIGatewayProxyEventV2(dict(event)))
+
+
+def build_resolver(*routers: Router, serve_openapi: bool = False, sensitive: bool = False) -> APIGatewayHttpResolver:
     """An HTTP API (v2 payload) resolver serving `routers`, validating requests against their schemas,
-    with the API's error mapping installed; with `serve_openapi`, also GET /openapi.json."""
-    app = APIGatewayHttpResolver(enable_validation=True, serializer=serialize)
+    with the API's error mapping installed; with `serve_openapi`, also GET /openapi.json. Bodies above
+    `errors.MAX_BODY_BYTES` are refused (413) before they are parsed.
+
+    `sensitive`: the requests carry secrets (the tokeniser's card numbers), so Powertools' debug mode,
+    which prints every whole event to stdout, stays off whatever POWERTOOLS_DEV says."""
+    app = GuardedResolver(enable_validation=True, serializer=serialize, debug=False if sensitive else None)
     for router in routers:
         app.include_router(router)
     if serve_openapi:
@@ -48,9 +67,22 @@ def build_resolver(*routers: Router, serve_openapi: bool = False) -> APIGatewayH
 
 
 def all_routers() -> tuple[Router, ...]:
-    from selfservice.http.routes import account, activity, cancellation, seats, upgrade, users
+    from selfservice.http.routes import (
+        account,
+        activity,
+        cancellation,
+        invoice_pdf,
+        invoices,
+        payment_methods,
+        renewal,
+        sandbox,
+        seats,
+        upgrade,
+        users,
+    )
 
-    return (account.router, seats.router, cancellation.router, upgrade.router, users.router, activity.router)
+    return (account.router, seats.router, cancellation.router, upgrade.router, users.router, activity.router,
+            invoice_pdf.router, payment_methods.router, sandbox.router, renewal.router, invoices.router)
 
 
 @cache

@@ -3,15 +3,22 @@
     {"error": {"code": "...", "message": "...", "details": {...}}}
 
 Domain errors carry their code and details; this module adds only the status, by family:
-NotFound 404, InvalidInput 422, RuleViolation (all of them, incl. ConcurrentUpdate) 409. Request
-validation becomes 422 with a readable message per field (never the input itself), a body that is
-not JSON or not a JSON object 400, an unknown route 404 (405 when the path exists with another
-method), and anything unexpected 500 with a generic message: the details go to the log only.
+NotFound 404, InvalidInput 422, RuleViolation (all of them, incl. ConcurrentUpdate) 409, PaymentFailed
+402, GatewayUnavailable 503 and RateLimited 429 (both with Retry-After). Request validation becomes 422
+with a readable message per field (never the input itself), a body that is not JSON or not a JSON
+object 400, a body above MAX_BODY_BYTES 413 (checked before it is parsed, see http/app.py), an unknown
+route 404 (405 when the path exists with another method). An AWS service failing (DynamoDB throttling
+after botocore's own retries, a time-out, any error answer of AWS) is 503 `service_unavailable` with
+Retry-After; anything else unexpected 500 with a generic message. The details go to the log only, never
+a stack trace to the client.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -31,6 +38,7 @@ from selfservice.domain.errors import (
     InvalidInput,
     NotFound,
     PaymentFailed,
+    RateLimited,
     RuleViolation,
 )
 from selfservice.http import presenters
@@ -42,6 +50,7 @@ logger = Logger()
 STATUS_BY_FAMILY: tuple[tuple[type[DomainError], int], ...] = (
     (PaymentFailed, 402),
     (GatewayUnavailable, 503),
+    (RateLimited, 429),
     (NotFound, 404),
     (InvalidInput, 422),
     (RuleViolation, 409),
@@ -50,6 +59,15 @@ UNKNOWN_DOMAIN_ERROR_STATUS = 422
 
 MAX_REPORTED_ERRORS = 20
 MAX_PATH_SEGMENT = 64
+
+# Request bodies above this are refused (413) before they are decoded or parsed. API Gateway's own
+# limit (10 MB) is far too generous for these bodies: the longest valid one, an upgrade request's
+# 2,000-character message, stays below it even with every character \u-escaped in surrogate pairs.
+MAX_BODY_BYTES = 32 * 1024
+
+# What a client is told to wait before retrying a 503: DynamoDB throttling and gateway hiccups are
+# short-lived, and botocore has already retried (with back-off) before the function gives up.
+SERVICE_RETRY_AFTER_SECONDS = 2
 
 _NOT_AN_OBJECT = frozenset({"model_attributes_type", "model_type", "dict_type"})
 _SAFE_REASON = re.compile(r"^[\w .,;:'()@-]{1,200}$")
@@ -73,7 +91,62 @@ def status_of(error: DomainError) -> int:
 
 
 def domain_error_response(error: DomainError) -> Response[Any]:
-    return error_response(status_of(error), error.code, error.message, error.details)
+    status = status_of(error)
+    headers: dict[str, str] | None = None
+    if status == 429:
+        headers = {"Retry-After": str(error.details.get("retry_after_seconds") or SERVICE_RETRY_AFTER_SECONDS)}
+    elif status == 503:
+        headers = {"Retry-After": str(SERVICE_RETRY_AFTER_SECONDS)}
+    return error_response(status, error.code, error.message, error.details, headers=headers)
+
+
+def service_unavailable_response() -> Response[Any]:
+    return error_response(503, "service_unavailable",
+                          "A service we depend on is busy or unavailable; nothing was changed by this error. "
+                          "Please retry shortly (with the same Idempotency-Key, if the request has one).",
+                          {"retry_after_seconds": SERVICE_RETRY_AFTER_SECONDS},
+                          headers={"Retry-After": str(SERVICE_RETRY_AFTER_SECONDS)})
+
+
+def is_aws_failure(error: BaseException) -> bool:
+    """Whether `error`, or an error it was raised from (Powertools' idempotency store wraps the one of
+    its table), is botocore's: an AWS service answered with an error (throttling after botocore's own
+    retries, an internal error ...) or could not be reached in time. botocore is looked up, not
+    imported: a function that never loaded it cannot have failed in it."""
+    exceptions = sys.modules.get("botocore.exceptions")
+    if exceptions is None:
+        return False
+    kinds = (exceptions.ClientError, exceptions.BotoCoreError)
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kinds):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def body_refusal(event: Mapping[str, Any]) -> Response[Any] | None:
+    """The answer to a request body that must not be parsed at all: larger than MAX_BODY_BYTES (413), or
+    bytes that are not text (400). None for a body the resolver may go on with. Reads the raw event:
+    the size is known before anything is decoded."""
+    body = event.get("body")
+    if not isinstance(body, str) or not body:
+        return None
+    encoded = bool(event.get("isBase64Encoded"))
+    # A base64 text of n characters holds at most 3n/4 bytes; plain text is measured as UTF-8.
+    size = len(body) * 3 // 4 if encoded else len(body.encode("utf-8", "surrogatepass"))
+    if size > MAX_BODY_BYTES:
+        return error_response(413, "payload_too_large",
+                              f"The request body is larger than {MAX_BODY_BYTES} bytes.",
+                              {"max_bytes": MAX_BODY_BYTES})
+    if encoded:
+        try:
+            base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            return error_response(400, "malformed_json", "The request body is not valid JSON (UTF-8 text).")
+    return None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -268,5 +341,8 @@ def register(app: APIGatewayHttpResolver) -> None:
 
     @handles(ResponseValidationError, Exception)
     def _unexpected(error: Exception) -> Response[Any]:
+        if is_aws_failure(error):
+            logger.warning("an AWS service failed", exc_info=error, extra={"error_type": type(error).__name__})
+            return service_unavailable_response()
         logger.error("unhandled error", exc_info=error, extra={"error_type": type(error).__name__})
         return error_response(500, "internal_error", "Something went wrong on our side; please try again.")

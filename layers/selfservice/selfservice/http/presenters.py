@@ -11,13 +11,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from selfservice.domain.invoices import Invoice
 from selfservice.domain.model import Acknowledgement, AuditEvent, BillingInfo, Contact, Tenant, User
 from selfservice.domain.quotes import Line, Quote
+from selfservice.domain.tax import REVERSE_CHARGE_NOTE, rate_percent
 from selfservice.domain.terms import iso, parse_iso
 from selfservice.domain.wording import ALL_WORDINGS, Wording
-from selfservice.ports import Page
+from selfservice.ports import CardDetails, Page
 from selfservice.services.account import AccountView
 from selfservice.services.common import SubscriptionView
+from selfservice.services.invoice_documents import DocumentLink
+from selfservice.services.payment_methods import PaymentMethodView
+from selfservice.services.payments import PaymentOutcome
+from selfservice.services.period_end import InvoiceRetry
 from selfservice.services.subscriptions import UpgradeReceipt
 
 JSON = dict[str, Any]
@@ -87,6 +93,9 @@ def subscription(view: SubscriptionView) -> JSON:
         } if sub.managed_by else None,
         "self_service": sub.edition == "business" and sub.channel == "direct",
         "ended_at": _time(sub.ended_at),
+        "ended_reason": sub.ended_reason,
+        "open_invoice_id": sub.open_invoice_id if sub.status == "past_due" else None,
+        "next_retry_at": _time(sub.next_retry_at),
     }
 
 
@@ -126,7 +135,45 @@ def account(view: AccountView) -> JSON:
         "tenant": tenant(view.tenant),
         "billing_info": billing_info(view.billing_info),
         "default_payment_method_id": view.default_payment_method_id,
+        "default_payment_method": payment_method(view.default_payment_method) if view.default_payment_method else None,
         "subscriptions": [subscription(s) for s in view.subscriptions],
+    }
+
+
+def payment_method(view: PaymentMethodView) -> JSON:
+    card = view.card
+    return {
+        "id": card.id,
+        "brand": card.brand,
+        "last4": card.last4,
+        "exp_month": card.exp_month,
+        "exp_year": card.exp_year,
+        "name": card.name,
+        "is_default": view.is_default,
+        "expired": view.expired,
+        "created_at": iso(card.created_at),
+    } | ({"retry": invoice_retry(view.retry)} if view.retry is not None else {})
+
+
+def invoice_retry(retry: InvoiceRetry) -> JSON:
+    """What making a card the default did to a past_due subscription's open invoice."""
+    return {"status": retry.status, "invoice_id": retry.invoice_id, "subscription_id": retry.subscription_id,
+            "subscription_status": retry.subscription_status, "decline_code": retry.decline_code}
+
+
+def payment_method_list(views: list[PaymentMethodView]) -> JSON:
+    return {"items": [payment_method(view) for view in views], "next_cursor": None}
+
+
+def card_token(details: CardDetails) -> JSON:
+    """What the tokeniser answers: the token and what may be shown, never the number or the CVC."""
+    return {
+        "token": details.token,
+        "brand": details.brand,
+        "last4": details.last4,
+        "exp_month": details.exp_month,
+        "exp_year": details.exp_year,
+        "name": details.name,
     }
 
 
@@ -222,6 +269,56 @@ def upgrade_request(receipt: UpgradeReceipt) -> JSON:
         "message": receipt.message,
         "account_manager": contact(receipt.account_manager),
         "requested_at": iso(parse_iso(receipt.requested_at)),
+    }
+
+
+def document_link(link: DocumentLink) -> JSON:
+    return {"url": link.url, "expires_at": iso(link.expires_at)}
+
+
+def invoice(record: Invoice) -> JSON:
+    """SPEC 3's invoice, with the buyer as it was at issue and the seller."""
+    buyer = record.buyer
+    return {
+        "id": record.id,
+        "number": record.number,
+        "status": record.status,
+        "issued_at": iso(record.issued_at),
+        "subscription_id": record.subscription_id,
+        "currency": record.currency,
+        "lines": [_line(line) for line in record.lines],
+        "subtotal": record.subtotal,
+        "tax_rate": rate_percent(record.tax_rate_bp),
+        "tax_amount": record.tax_amount,
+        "total": record.total,
+        "reverse_charge": record.tax_note == REVERSE_CHARGE_NOTE,
+        "tax_note": record.tax_note,
+        "period_start": _time(record.period_start),
+        "period_end": _time(record.period_end),
+        "payment": {
+            "brand": record.payment.brand, "last4": record.payment.last4, "paid_at": iso(record.payment.paid_at),
+        } if record.payment else None,
+        "buyer": {
+            "company_name": buyer.company_name, "email": buyer.email, "address_line1": buyer.address_line1,
+            "address_line2": buyer.address_line2, "postal_code": buyer.postal_code, "city": buyer.city,
+            "region": buyer.region, "country": buyer.country, "vat_id": buyer.vat_id,
+            "po_reference": buyer.po_reference,
+        } if buyer else None,
+        "seller": {
+            "name": record.seller.name, "address": list(record.seller.address), "vat_id": record.seller.vat_id,
+            "email": record.seller.email,
+        },
+    }
+
+
+def invoice_page(page: Page[Invoice]) -> JSON:
+    return {"items": [invoice(i) for i in page.items], "next_cursor": page.next_cursor}
+
+
+def payment_outcome(outcome: PaymentOutcome) -> JSON:
+    return {
+        "subscription": subscription(outcome.subscription),
+        "invoice": invoice(outcome.invoice) if outcome.invoice else None,
     }
 
 

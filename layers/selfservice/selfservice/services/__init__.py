@@ -7,7 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from selfservice.domain.catalog import Catalog
-from selfservice.ports import CardTokeniser, Clock, PaymentGateway, Repository
+from selfservice.ports import (
+    AttemptCounter,
+    CardTokeniser,
+    Clock,
+    DocumentStore,
+    InvoiceRenderer,
+    PaymentGateway,
+    Repository,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +31,12 @@ class Deps:
     repo: Repository
     clock: Clock
     catalog: Catalog
-    # Wired by the composition root for the functions that move money; None elsewhere.
+    # The payment gateway and its tokeniser (the sandbox adapter is both), wired by the composition root
+    # from PAYMENT_GATEWAY; None where a test or a flow does without.
     gateway: PaymentGateway | None = None
     tokeniser: CardTokeniser | None = None
+    # Invoice PDFs (the invoice PDF function): the private bucket, and the renderer (imports fpdf2 on first use).
+    documents: DocumentStore | None = None
+    render_invoice: InvoiceRenderer | None = None
+    # Abuse limits (services/limits.py): the attempt counters; None: nothing is limited (unit tests on fakes).
+    attempts: AttemptCounter | None = None

@@ -9,6 +9,7 @@ from selfservice.domain.model import BillingInfo, Tenant
 from selfservice.ports import Changeset
 from selfservice.services import Caller, Deps
 from selfservice.services.common import SubscriptionView, audit, load_state, view
+from selfservice.services.payment_methods import PaymentMethodView, default_payment_method
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +18,7 @@ class AccountView:
     billing_info: BillingInfo | None
     default_payment_method_id: str | None
     subscriptions: list[SubscriptionView]
+    default_payment_method: PaymentMethodView | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +38,9 @@ class BillingInfoInput:
 def get_account(deps: Deps, caller: Caller) -> AccountView:
     state = load_state(deps, caller)
     now = deps.clock.now()
-    return AccountView(state.tenant, state.billing_info, None, [view(state, s, now) for s in state.subscriptions])
+    return AccountView(state.tenant, state.billing_info, state.tenant.default_payment_method_id,
+                       [view(state, s, now) for s in state.subscriptions],
+                       default_payment_method(state, now))
 
 
 def get_billing_info(deps: Deps, caller: Caller) -> BillingInfo | None:

@@ -1,0 +1,14 @@
+"""POST /subscriptions/{id}/renewal
+
+Thin: the router in the layer (selfservice.http.routes.renewal) parses, calls one service and presents."""
+
+from typing import Any
+
+from selfservice.http.app import build_resolver
+from selfservice.http.routes import renewal
+
+app = build_resolver(renewal.router)
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)
