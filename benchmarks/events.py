@@ -7,7 +7,6 @@ import copy
 import json
 import uuid
 from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 

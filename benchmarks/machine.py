@@ -25,7 +25,7 @@ def cpu_model() -> str:
 
 def describe() -> dict[str, str]:
     try:
-        load = "%.2f %.2f %.2f" % os.getloadavg()
+        load = " ".join(f"{value:.2f}" for value in os.getloadavg())
     except OSError:
         load = "n/a"
     return {

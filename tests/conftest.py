@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import settings
 from moto import mock_aws
 from selfservice_local.resources import create_resources_from_template, environment_for, shared_session
 
@@ -15,6 +17,10 @@ if TYPE_CHECKING:
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
 REGION = "eu-north-1"
+
+# Hypothesis: `make soak` sets HYPOTHESIS_PROFILE=soak, many more examples wherever a test does not set its own.
+settings.register_profile("soak", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture
@@ -42,3 +48,24 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 @pytest.fixture
 def dynamodb_client(aws: dict[str, str]) -> DynamoDBClient:
     return shared_session().client("dynamodb", region_name=REGION)
+
+
+# --- figures: what the hardening tests exercised (routes x identities, fuzzed requests, faults injected) ---
+
+_FIGURES: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="session")
+def figures() -> dict[str, Any]:
+    """Named counts the tests record (a number, or a set whose size is the count); printed at the end of
+    the run, so that a `make test` log states how much was tried."""
+    return _FIGURES
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _FIGURES:
+        return
+    terminalreporter.section("what the hardening tests exercised")
+    for name, value in sorted(_FIGURES.items()):
+        count = len(value) if isinstance(value, set | frozenset | list | dict) else value
+        terminalreporter.write_line(f"{name}: {count}")

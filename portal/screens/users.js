@@ -6,7 +6,13 @@ import { dateTime, t } from "../i18n.js";
 import { busy, confirmDialog, errorBox, field, h, replace, showFieldErrors } from "../ui.js";
 
 export async function render(section, _params, ctx) {
-  const page = await api.get("/users");
+  // Every page (at most 100 users each): a tenant may hold thousands of licences.
+  const page = { items: [] };
+  for (let cursor = null, first = true; first || cursor; first = false) {
+    const next = await api.get("/users", { cursor });
+    page.items.push(...next.items);
+    cursor = next.next_cursor;
+  }
   if (!ctx.isCurrent()) return;
   const status = h("div", { "aria-live": "polite" });
   const email = field({ name: "email", label: t("users.assignLabel"), type: "email", required: true, autocomplete: "off" });

@@ -39,8 +39,11 @@ def add_card(run: LocalRunProcess, tenant_id: str, number: str) -> dict[str, Any
 def test_a_failed_renewal_is_paid_from_the_invoices(chromium: Any, own_run: LocalRunProcess) -> None:
     tenant = seeded_tenants(own_run)["business_monthly"]
     tenant_id, sub_id = tenant["id"], tenant["subscription_ids"][0]
-    add_card(own_run, tenant_id, "4000000000000341")  # the first card is the default; its charges are declined
-    good = add_card(own_run, tenant_id, "4242424242424242")
+    # The seeded Visa 4242 is the default (docs/local-run.md): make a card whose charges are declined the default.
+    declining = add_card(own_run, tenant_id, "4000000000000341")
+    made_default = own_run.call("POST", f"/payment-methods/{declining['id']}/default", tenant_id)
+    assert made_default.status_code == 200, made_default.text
+    good = add_card(own_run, tenant_id, "4242424242424242")  # the seeded card: saving it again returns it
 
     # The term ends; the applier renews automatically, the charge is declined.
     sub = own_run.call("GET", f"/subscriptions/{sub_id}", tenant_id).json()

@@ -253,19 +253,16 @@ def test_card_management_and_the_refused_removal_of_the_default(portal: Portal, 
     page = portal.page
     page.get_by_role("navigation").get_by_role("link", name="Payment and billing").click()
     cards = page.locator("ul.card-list")
-    expect(cards).to_contain_text("No cards yet.")
+    # The seeded default card (docs/local-run.md, "Demo data"): the sandbox's Visa 4242.
+    visa = cards.locator('li[data-last4="4242"]')
+    expect(visa.locator(".badge.default")).to_have_text("Default")
 
     page.get_by_role("button", name="Add credit card").click()
     fill_card(portal, "4000 0000 0000 0002")  # the sandbox declines it when tokenising
     expect(page.locator("form.card-form").get_by_role("alert")).to_contain_text(re.compile("declined", re.I))
     portal.shot("card-declined")
-    fill_card(portal, "4242 4242 4242 4242")
-    expect(page.get_by_text("Visa ending in 4242 was added.")).to_be_visible()
-    visa = cards.locator('li[data-last4="4242"]')
-    expect(visa.locator(".badge.default")).to_have_text("Default")
-
-    page.get_by_role("button", name="Add credit card").click()
     fill_card(portal, "5555 5555 5555 4444")
+    expect(page.get_by_text("Mastercard ending in 4444 was added.")).to_be_visible()
     mastercard = cards.locator('li[data-last4="4444"]')
     expect(mastercard).to_contain_text("Mastercard ending in 4444")
     expect(mastercard.locator(".badge.default")).to_have_count(0)

@@ -383,6 +383,57 @@ def test_a_change_reaches_the_bus_through_the_stream(local_run: LocalRunProcess,
     assert requests.get(local_run.url("/_local/events?limit=0"), timeout=10).status_code == 422
 
 
+def test_the_term_ends_and_the_scheduled_changes_land(local_run: LocalRunProcess,
+                                                       tenants: dict[str, dict[str, Any]]) -> None:
+    """SPEC 2.9 as a user meets it: a reduction is scheduled, the clock passes the term's end (the local
+    run fires the applier on its schedule, which runs on that clock), and the subscription shows the new
+    term at the reduced seats, the invoice list the renewal's paid invoice, the bus the events."""
+    tenant = tenants["business_monthly"]
+    sub_path = f"/subscriptions/{tenant['subscription_ids'][0]}"
+    before = local_run.call("GET", sub_path, tenant["id"]).json()
+    target = max(before["seats"] - 1, before["active_users"])
+    if target < before["seats"]:
+        reduced = local_run.call("POST", f"{sub_path}/seat-reduction", tenant["id"],
+                                 json={"seats": target, "acknowledged": True})
+        assert reduced.status_code == 200, reduced.text
+
+    now = requests.get(local_run.url("/_local/clock"), timeout=10).json()["now"]
+    ends = before["current_period_end"]
+    seconds = (_time(ends) - _time(now)).total_seconds() + 600
+    moved = requests.post(local_run.url("/_local/clock"), json={"advance_seconds": seconds}, timeout=60)
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["period_end"]["renewed"] >= 1, moved.json()
+    again = requests.post(local_run.url("/_local/period-end/run"), timeout=60)
+    assert again.status_code == 200 and again.json()["result"]["renewed"] == 0, again.text  # applied once
+
+    after = local_run.call("GET", sub_path, tenant["id"]).json()
+    assert (after["status"], after["seats"], after["current_period_start"], after["scheduled_reduction"]) == (
+        "active", target, ends, None)
+    newest = local_run.call("GET", "/invoices?limit=1", tenant["id"]).json()["items"][0]
+    assert (newest["status"], newest["period_start"]) == ("paid", ends)
+
+    wanted = {"subscription.term_started", "invoice.issued", "invoice.paid", "subscription.renewed"}
+    if target < before["seats"]:
+        wanted.add("subscription.reduction_applied")
+    deadline = time.monotonic() + 10  # the stream is read every half second
+    while True:
+        events = requests.get(local_run.url("/_local/events"), timeout=10,
+                              params={"tenant_id": tenant["id"], "limit": "200"}).json()["items"]
+        landed = {e["detail-type"] for e in events if e["detail"]["occurred_at"] >= ends
+                  and e["detail"]["actor"] == "system:period-end"}
+        if wanted <= landed:
+            break
+        assert time.monotonic() < deadline, f"missing on the bus: {wanted - landed}"
+        time.sleep(0.2)
+    assert "EVENT" in local_run.output() and "PeriodEndFunction" in local_run.output()
+
+
+def _time(text: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def test_the_demo_walks_every_journey(local_run: LocalRunProcess) -> None:
     # Twice against the same run: the demo leaves it so that it can run again (a term renews once: the
     # second time shows that refusal; seats can always be added).

@@ -359,8 +359,9 @@ def test_round_trips_of_one_renewal_and_one_seat_increase(calls: Calls, business
     assert add_seats(request_as, business, increase_body).status == 201
     increase = (calls.of("table"), calls.of("idempotency"), list(calls.gateway), calls.of("gateway"))
 
-    # the account Query; the pending payment's conditional write; the invoice counter; the completion
-    table = ["Query", "TransactWriteItems", "GetItem", "TransactWriteItems"]
+    # the account Query; the attempt counter (abuse limit); the pending payment's conditional write; the
+    # invoice counter; the completion
+    table = ["Query", "UpdateItem", "TransactWriteItems", "GetItem", "TransactWriteItems"]
     # Powertools: the in-progress record, then the stored response
     idempotency = ["PutItem", "UpdateItem"]
     # one charge; inside the sandbox gateway: the key's first outcome, the token, the stored charge

@@ -124,8 +124,8 @@ def test_paying_the_open_invoice_through_the_api_reactivates(business: Tenant, r
     sub = subscription(request_as, business)
     assert (sub["status"], sub["open_invoice_id"], sub["next_retry_at"]) == ("active", None, None)
     assert run(api, just_after(utc(2026, 4, 1)))["processed"] == 0
-    # (the clock stands still: records of the same millisecond have no defined order in the history)
-    assert {"invoice.paid", "subscription.reactivated"} <= set(activity_types(request_as, business)[-3:])
+    history = activity_types(request_as, business)
+    assert (history.count("invoice.paid"), history.count("subscription.reactivated")) == (1, 1)
 
 
 def test_making_a_new_card_the_default_through_the_api_retries_at_once(business: Tenant, request_as: Request,
@@ -148,18 +148,20 @@ def test_making_a_new_card_the_default_through_the_api_retries_at_once(business:
 
 @pytest.fixture
 def atomic_moto_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
-    """DynamoDB runs each transaction atomically; moto's in-process backend does not lock. Give it the
-    service's isolation, so that concurrent copies test the applier, not the emulator."""
+    """DynamoDB runs each transaction atomically, and a read never sees a write half done; moto's
+    in-process backend does not lock (a Query can even fail iterating an index another thread writes).
+    Give it the service's isolation, so that concurrent copies test the applier, not the emulator."""
     from moto.dynamodb.models import DynamoDBBackend
 
-    original = DynamoDBBackend.transact_write_items
-    lock = threading.Lock()
+    lock = threading.RLock()
+    for name in ("transact_write_items", "query", "get_item", "put_item", "update_item"):
+        original = getattr(DynamoDBBackend, name)
 
-    def transact_write_items(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
-        with lock:
-            return original(self, *args, **kwargs)
+        def isolated(self: DynamoDBBackend, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return __original(self, *args, **kwargs)
 
-    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", transact_write_items)
+        monkeypatch.setattr(DynamoDBBackend, name, isolated)
 
 
 @pytest.mark.usefixtures("atomic_moto_transactions")
@@ -231,10 +233,12 @@ def test_a_crash_between_charge_and_commit_is_completed_by_the_next_run(business
 
 @dataclass
 class ShrinkingContext(LambdaContext):
-    """A 15-minute invocation in which every look at the clock costs `step_ms`."""
+    """A 15-minute invocation in which every look at the clock costs `step_ms`: the handler keeps the
+    last 60 s (a tenth of its 900 s, at most a minute), so 21 looks fit; the run needs one per shard's
+    page (16) and one per subscription, so 8 subscriptions do not all fit, and at least 4 do."""
 
     remaining_ms: int = 900_000
-    step_ms: int = 30_000
+    step_ms: int = 42_000
 
     def get_remaining_time_in_millis(self) -> int:
         left = self.remaining_ms
@@ -249,7 +253,7 @@ def test_a_run_that_runs_out_of_time_stops_cleanly_and_the_next_one_finishes(pro
     api.set(utc(2027, 1, 31) + timedelta(minutes=3))
 
     first = run(api, context=ShrinkingContext())
-    assert first["remaining"] is True and first["processed"] < 8
+    assert first["remaining"] is True and 4 <= first["processed"] < 8
     assert first["rolled_over"] == first["processed"]
     second = run(api)
     assert (second["rolled_over"], second["remaining"]) == (8 - first["processed"], False)

@@ -182,7 +182,7 @@ def test_the_items_are_the_documented_ones(aws: dict[str, str], dynamodb_client:
     token_item = items[f"SANDBOX#TOKEN#{card.token}"]
     assert token_item["entity"] == {"S": "sandbox_token"}
     assert set(token_item) == {"PK", "SK", "entity", "token", "brand", "last4", "exp_month", "exp_year", "name",
-                               "fingerprint", "behaviour", "created_at"}
+                               "fingerprint", "behaviour", "created_at", "owner"}
     assert items["SANDBOX#CHARGE#pay_1"]["refund_id"] == {"S": refund_id}
     text = repr(items)
     assert "4242424242424242" not in text and "4242 4242 4242" not in text

@@ -174,7 +174,7 @@ def test_the_token_keeps_no_number_and_no_cvc(gateway: SandboxGateway, store: In
     stored = store.tokens[card.token]
     values = [str(getattr(stored, f.name)) for f in fields(stored)]
     assert [f.name for f in fields(stored)] == ["token", "brand", "last4", "exp_month", "exp_year", "name",
-                                                "fingerprint", "behaviour", "created_at"]
+                                                "fingerprint", "behaviour", "created_at", "owner"]
     assert not any("4242424242424242" in v or "4242 4242" in v for v in values)
     assert "987" not in values
     assert stored.behaviour == "succeed"

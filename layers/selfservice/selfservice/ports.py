@@ -148,6 +148,9 @@ class CardDetails:
     exp_year: int
     name: str
     fingerprint: str
+    # The tenant the token was made for, where the gateway knows it (the sandbox's tokeniser records it):
+    # a token is a bearer credential for the card, so no other tenant may save it.
+    owner: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +198,10 @@ class AttemptCounter(Protocol):
 class CardTokeniser(Protocol):
     """The sandbox gateway's tokeniser: the only code that ever sees a card number."""
 
-    def tokenise(self, *, number: str, exp_month: int, exp_year: int, cvc: str, name: str) -> CardDetails: ...
+    def tokenise(self, *, number: str, exp_month: int, exp_year: int, cvc: str, name: str,
+                 owner: str | None = None) -> CardDetails:
+        """A token for the card; `owner` (the tenant asking) is kept with it and told by `card_details`."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

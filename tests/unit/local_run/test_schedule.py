@@ -42,3 +42,35 @@ def test_the_scheduler_invokes_every_interval_until_stopped() -> None:
     count = len(calls)
     assert count >= 3 and set(calls) == {"PeriodEnd"}
     assert len(calls) == count  # nothing runs after stop
+
+
+def test_the_schedule_runs_on_the_local_clock_so_moving_it_past_the_next_run_fires_at_once() -> None:
+    from selfservice_local.clock import OffsetClock
+
+    clock = OffsetClock(lambda: datetime(2026, 3, 1, tzinfo=UTC))  # real time stands still here
+    calls: list[str] = []
+    fired = threading.Event()
+
+    def invoke(function: str) -> Invocation:
+        calls.append(function)
+        fired.set()
+        return Invocation({"processed": 0}, 1.0, False)
+
+    scheduler = Scheduler([Schedule("PeriodEnd", "rate(5 minutes)", 300)], invoke, lambda *_: None,
+                          now=clock.now, poll_seconds=0.01)
+    scheduler.start()
+    try:
+        assert not fired.wait(0.1)  # five minutes of the local clock have not passed
+        clock.advance(301)
+        assert fired.wait(5)
+        fired.clear()
+        assert not fired.wait(0.1)  # once for the time skipped, then every five minutes again
+        assert scheduler.run_now("PeriodEnd").result == {"processed": 0}  # on demand ...
+        fired.clear()
+        clock.advance(200)
+        assert not fired.wait(0.1)  # ... and the interval starts again from then
+        clock.advance(101)
+        assert fired.wait(5)
+    finally:
+        scheduler.stop()
+    assert calls == ["PeriodEnd"] * 3  # the skipped time, on demand, five minutes after that

@@ -286,6 +286,19 @@ def test_making_a_card_the_default_retries_the_open_invoice_at_once(
     assert run(just_after(utc(2026, 4, 2))).processed == 0
 
 
+def test_the_first_card_added_becomes_the_default_and_retries_at_once(
+        provision: Provision, run: Run, repo: CrashingRepository, gateway: WatchedGateway, caller: Caller,
+        deps: Deps) -> None:
+    provision()
+    run(just_after(utc(2026, 4, 1)))  # no card at all: past_due
+    assert sub_of(repo).status == "past_due"
+    details = gateway.sandbox.tokenise(number="4242 4242 4242 4242", exp_month=12, exp_year=2030, cvc="123",
+                                       name="Åsa Öberg")
+    added = cards.add_payment_method(deps, caller, details.token)
+    assert added.view.is_default and added.view.retry is not None and added.view.retry.status == "paid"
+    assert sub_of(repo).status == "active" and len(succeeded(gateway)) == 1
+
+
 def test_making_a_card_the_default_without_anything_open_retries_nothing(
         provision: Provision, add_card: AddCard, caller: Caller, deps: Deps, repo: CrashingRepository) -> None:
     provision()

@@ -87,10 +87,11 @@ class TokenRecord:
     fingerprint: str
     behaviour: Behaviour
     created_at: datetime
+    owner: str | None = None  # the tenant the token was made for
 
     def details(self) -> CardDetails:
         return CardDetails(self.token, self.brand, self.last4, self.exp_month, self.exp_year, self.name,
-                           self.fingerprint)
+                           self.fingerprint, self.owner)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +157,8 @@ class SandboxGateway:
 
     # --- tokeniser ---------------------------------------------------------------------------------
 
-    def tokenise(self, *, number: str, exp_month: int, exp_year: int, cvc: str, name: str) -> CardDetails:
+    def tokenise(self, *, number: str, exp_month: int, exp_year: int, cvc: str, name: str,
+                 owner: str | None = None) -> CardDetails:
         now = self._clock.now()
         digits = check_card_details(number, exp_month, exp_year, cvc, now)
         holder = name.strip()
@@ -174,6 +176,7 @@ class SandboxGateway:
             fingerprint=self.fingerprint(digits),
             behaviour=TEST_CARD_BEHAVIOUR.get(digits, "succeed"),
             created_at=now,
+            owner=owner,
         )
         self._store.put_token(record)
         return record.details()
@@ -415,6 +418,7 @@ class DynamoSandboxStore:
             "fingerprint": {"S": record.fingerprint},
             "behaviour": {"S": record.behaviour},
             "created_at": {"S": format_time(record.created_at)},
+            "owner": {"S": record.owner} if record.owner is not None else {"NULL": True},
         }
         with _unavailable(outcome_unknown=False):
             self._client.put_item(TableName=self._table, Item=item)  # token ids are random: never a collision
@@ -433,6 +437,7 @@ class DynamoSandboxStore:
             fingerprint=item["fingerprint"]["S"],
             behaviour=item["behaviour"]["S"],
             created_at=parse_time(item["created_at"]["S"]),
+            owner=item.get("owner", {}).get("S"),
         )
 
     def add_charge(self, record: ChargeRecord) -> ChargeRecord:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from selfservice.domain.invoices import Invoice
 from selfservice.domain.model import Acknowledgement, AuditEvent, BillingInfo, Contact, Tenant, User
@@ -18,13 +18,17 @@ from selfservice.domain.tax import REVERSE_CHARGE_NOTE, rate_percent
 from selfservice.domain.terms import iso, parse_iso
 from selfservice.domain.wording import ALL_WORDINGS, Wording
 from selfservice.ports import CardDetails, Page
-from selfservice.services.account import AccountView
-from selfservice.services.common import SubscriptionView
-from selfservice.services.invoice_documents import DocumentLink
-from selfservice.services.payment_methods import PaymentMethodView
-from selfservice.services.payments import PaymentOutcome
-from selfservice.services.period_end import InvoiceRetry
-from selfservice.services.subscriptions import UpgradeReceipt
+
+if TYPE_CHECKING:
+    # Annotations only: every function imports the presenters, and each imports just its own services
+    # (the payment engine and the applier's module are not every function's cold start).
+    from selfservice.services.account import AccountView
+    from selfservice.services.common import SubscriptionView
+    from selfservice.services.invoice_documents import DocumentLink
+    from selfservice.services.payment_methods import PaymentMethodView
+    from selfservice.services.payments import PaymentOutcome
+    from selfservice.services.period_end import InvoiceRetry
+    from selfservice.services.subscriptions import UpgradeReceipt
 
 JSON = dict[str, Any]
 
@@ -99,8 +103,8 @@ def subscription(view: SubscriptionView) -> JSON:
     }
 
 
-def subscription_list(views: list[SubscriptionView]) -> JSON:
-    return {"items": [subscription(view) for view in views], "next_cursor": None}
+def subscription_list(views: list[SubscriptionView], next_cursor: str | None = None) -> JSON:
+    return {"items": [subscription(view) for view in views], "next_cursor": next_cursor}
 
 
 def billing_info(info: BillingInfo | None) -> JSON | None:
@@ -161,8 +165,8 @@ def invoice_retry(retry: InvoiceRetry) -> JSON:
             "subscription_status": retry.subscription_status, "decline_code": retry.decline_code}
 
 
-def payment_method_list(views: list[PaymentMethodView]) -> JSON:
-    return {"items": [payment_method(view) for view in views], "next_cursor": None}
+def payment_method_list(views: list[PaymentMethodView], next_cursor: str | None = None) -> JSON:
+    return {"items": [payment_method(view) for view in views], "next_cursor": next_cursor}
 
 
 def card_token(details: CardDetails) -> JSON:
@@ -227,8 +231,8 @@ def user(record: User) -> JSON:
     }
 
 
-def user_list(users: list[User]) -> JSON:
-    return {"items": [user(u) for u in users], "next_cursor": None}
+def user_list(users: list[User], next_cursor: str | None = None) -> JSON:
+    return {"items": [user(u) for u in users], "next_cursor": next_cursor}
 
 
 def acknowledgement(ack: Acknowledgement | None) -> JSON | None:

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from selfservice.domain import payment_methods as rules
-from selfservice.domain.errors import NotFound, PaymentInProgress
+from selfservice.domain.errors import InvalidInput, NotFound, PaymentInProgress
 from selfservice.domain.ids import new_id
 from selfservice.domain.model import PaymentMethod, Tenant, TenantState
 from selfservice.ports import Changeset, PaymentGateway
@@ -62,6 +62,9 @@ def default_payment_method(state: TenantState, now: datetime) -> PaymentMethodVi
 def add_payment_method(deps: Deps, caller: Caller, token: str) -> AddedPaymentMethod:
     state = load_state(deps, caller)
     details = _gateway(deps).card_details(token)  # InvalidInput (field token) for a token it does not know
+    if details.owner is not None and details.owner != caller.tenant_id:
+        # Another tenant's token is a credential for that tenant's card: refused exactly like an unknown one.
+        raise InvalidInput("The payment gateway does not know this card token.", field="token")
     now = deps.clock.now()
     rules.refuse_expired(details.exp_month, details.exp_year, now)
 
@@ -92,7 +95,10 @@ def add_payment_method(deps: Deps, caller: Caller, token: str) -> AddedPaymentMe
     changes.record(audit(caller.tenant_id, "payment_method.added", caller.subject, card.id, now,
                          after=_summary(card) | {"is_default": is_default}))
     deps.repo.commit(changes)
-    return AddedPaymentMethod(_view(tenant, card, now), created=True)
+    # The first card becomes the default: like making a card the default, that retries a past_due
+    # subscription's open invoice at once (a subscription renewed without any card is past_due).
+    retry = retry_past_due_payment_with_new_default(deps, caller, state, card) if is_default else None
+    return AddedPaymentMethod(replace(_view(tenant, card, now), retry=retry), created=True)
 
 
 def make_default_payment_method(deps: Deps, caller: Caller, payment_method_id: str) -> PaymentMethodView:

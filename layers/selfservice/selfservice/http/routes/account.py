@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from selfservice import bootstrap
 from selfservice.domain.errors import NotFound
-from selfservice.http import presenters
+from selfservice.http import pages, presenters
 from selfservice.http.auth import CurrentCaller
 from selfservice.http.docs import responses
 from selfservice.http.params import SubscriptionId
@@ -75,11 +75,15 @@ def put_billing_info(body: BillingInfoBody, caller: CurrentCaller) -> dict[str, 
     "/subscriptions",
     summary="Every subscription of the tenant",
     tags=["subscriptions"],
-    responses=responses(SubscriptionListOut, errors=(401, 403, 404)),
+    responses=responses(SubscriptionListOut, errors=(401, 403, 404, 422)),
     operation_id="list_subscriptions",
 )
-def list_subscriptions(caller: CurrentCaller) -> dict[str, Any]:
-    return presenters.subscription_list(subscriptions.list_subscriptions(bootstrap.deps(), caller))
+def list_subscriptions(caller: CurrentCaller, cursor: pages.Cursor = None,
+                       limit: pages.PageSize = pages.MAX_PAGE_SIZE) -> dict[str, Any]:
+    views = subscriptions.list_subscriptions(bootstrap.deps(), caller)  # by id
+    page, next_cursor = pages.page_of(views, key=lambda v: v.subscription.id, limit=limit, cursor=cursor,
+                                      tenant_id=caller.tenant_id)
+    return presenters.subscription_list(page, next_cursor)
 
 
 @router.get(

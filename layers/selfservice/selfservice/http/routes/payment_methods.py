@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 
 from selfservice import bootstrap
-from selfservice.http import presenters
+from selfservice.http import pages, presenters
 from selfservice.http.auth import CurrentCaller
 from selfservice.http.docs import responses
 from selfservice.http.params import PaymentMethodId
@@ -28,11 +28,15 @@ _ADDED = responses(PaymentMethodOut, status=201, description="Added", errors=(40
     "/payment-methods",
     summary="The saved cards, the default flagged",
     tags=["payment methods"],
-    responses=responses(PaymentMethodListOut, errors=(401, 403, 404)),
+    responses=responses(PaymentMethodListOut, errors=(401, 403, 404, 422)),
     operation_id="list_payment_methods",
 )
-def list_payment_methods(caller: CurrentCaller) -> dict[str, Any]:
-    return presenters.payment_method_list(payment_methods.list_payment_methods(bootstrap.deps(), caller))
+def list_payment_methods(caller: CurrentCaller, cursor: pages.Cursor = None,
+                         limit: pages.PageSize = pages.MAX_PAGE_SIZE) -> dict[str, Any]:
+    views = payment_methods.list_payment_methods(bootstrap.deps(), caller)  # oldest first: card ids sort by time
+    page, next_cursor = pages.page_of(views, key=lambda v: v.card.id, limit=limit, cursor=cursor,
+                                      tenant_id=caller.tenant_id)
+    return presenters.payment_method_list(page, next_cursor)
 
 
 @router.post(

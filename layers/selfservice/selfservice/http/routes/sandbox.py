@@ -31,7 +31,7 @@ router = new_router()
 )
 def create_card_token(body: CardTokenBody, caller: CurrentCaller) -> dict[str, Any]:
     details = _tokeniser().tokenise(number=body.number, exp_month=body.exp_month, exp_year=body.exp_year,
-                                    cvc=body.cvc, name=body.name)
+                                    cvc=body.cvc, name=body.name, owner=caller.tenant_id)
     return presenters.card_token(details)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from selfservice import bootstrap
-from selfservice.http import presenters
+from selfservice.domain.model import User
+from selfservice.http import pages, presenters
 from selfservice.http.auth import CurrentCaller
 from selfservice.http.docs import responses
 from selfservice.http.params import UserId
@@ -18,13 +19,20 @@ router = new_router()
 
 @router.get(
     "/users",
-    summary="Every licence assignment, active and removed",
+    summary="Every licence assignment, active and removed, by e-mail address (paginated)",
     tags=["users"],
-    responses=responses(UserListOut, errors=(401, 403, 404)),
+    responses=responses(UserListOut, errors=(401, 403, 404, 422)),
     operation_id="list_users",
 )
-def list_users(caller: CurrentCaller) -> dict[str, Any]:
-    return presenters.user_list(users.list_users(bootstrap.deps(), caller))
+def list_users(caller: CurrentCaller, cursor: pages.Cursor = None,
+               limit: pages.PageSize = pages.MAX_PAGE_SIZE) -> dict[str, Any]:
+    everyone = sorted(users.list_users(bootstrap.deps(), caller), key=_user_key)
+    page, next_cursor = pages.page_of(everyone, key=_user_key, limit=limit, cursor=cursor, tenant_id=caller.tenant_id)
+    return presenters.user_list(page, next_cursor)
+
+
+def _user_key(user: User) -> str:
+    return f"{user.email}\x00{user.id}"  # e-mail order; the id tells apart a removed and a new assignment
 
 
 @router.post(

@@ -1,0 +1,216 @@
+"""docs/benchmarks.md: the tables, the targets and whether each is met."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from benchmarks.applier import ApplierReport
+    from benchmarks.coldstart import ColdReport
+    from benchmarks.flows import FlowsReport
+    from benchmarks.packages import PackageSize
+    from benchmarks.pdf import PdfReport
+
+COLD_TARGET = 1.3
+APPLIER_TARGET = 1.5
+# The PDF renderer is exempt from the cold-init target (its library is the point of the function).
+COLD_EXEMPT = frozenset({"InvoicePdfFunction"})
+
+
+@dataclass
+class Results:
+    machine: dict[str, str]
+    sizes: dict[str, int]
+    cold: list[ColdReport]  # as deployed (if there is a build) first, then from the source tree
+    flows: FlowsReport
+    applier: ApplierReport
+    pdf: PdfReport
+    packages: list[PackageSize]
+    build_note: str | None = None
+
+
+def _yes(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def _mib(size: int | None) -> str:
+    return "-" if size is None else f"{size / 1024 / 1024:.2f} MiB"
+
+
+def targets(r: Results) -> list[tuple[str, str, bool]]:
+    rows: list[tuple[str, str, bool]] = []
+    primary = r.cold[0]
+    floor = primary.floor.median_ms
+    judged = [s for s in primary.functions if s.name not in COLD_EXEMPT]
+    over = [s for s in judged if s.median_ms / floor > COLD_TARGET]
+    worst = max(judged, key=lambda s: s.median_ms)
+    measured = f"{primary.mode.name}: worst {worst.median_ms / floor:.2f}x ({worst.name}); floor {floor:.0f} ms"
+    if over:
+        measured += f"; over: {len(over)} of {len(judged)} ({', '.join(s.name for s in over)})"
+    rows.append((f"cold init of every function except the PDF renderer <= {COLD_TARGET}x the floor", measured,
+                 not over))
+    flows = {f.name: f for f in r.flows.flows}
+    view = flows.get("account view")
+    if view is not None:
+        rows.append(("account view: one Query", view.calls.describe() if view.calls else "-",
+                     view.store == 1 and view.total_calls == 1))
+    changes = [f for f in r.flows.flows if f.minimum.store == 2 and f.minimum.total == 2]
+    over = [f for f in changes if not f.calls_met]
+    rows.append(("each change: one read + one transaction",
+                 f"{len(changes) - len(over)} of {len(changes)} flows at 1 Query + 1 TransactWriteItems"
+                 + (f"; over: {', '.join(f.name for f in over)}" if over else ""), not over))
+    money = [f for f in r.flows.flows if f.minimum.gateway]
+    if money:
+        over = [f for f in money if not f.calls_met]
+        rows.append(("money flows: a change + the gateway + what paying needs (see the minimum below)",
+                     "; ".join(f"{f.name}: {f.total_calls} calls (minimum {f.minimum.total})" for f in money),
+                     not over))
+    if r.applier.missing:
+        rows.append((f"period-end applier <= {APPLIER_TARGET}x its floor", r.applier.missing, False))
+    elif r.applier.runs:
+        main = r.applier.runs[0]
+        rows.append((f"period-end applier <= {APPLIER_TARGET}x its floor ({main.scenario})",
+                     f"{main.ratio:.2f}x, {main.calls_per_subscription:.2f} AWS calls per subscription",
+                     main.ratio <= APPLIER_TARGET))
+    return rows
+
+
+def render(r: Results) -> str:
+    m = r.machine
+    out: list[str] = []
+    add = out.append
+    add("# Benchmarks")
+    add("")
+    add("Written by `make bench` (`python -m benchmarks`, the harness in `benchmarks/`). Every number is "
+        "measured against its floor, the least any implementation could do on the same machine, in the same "
+        "run: ratios are what to compare between runs, absolute times depend on the machine and its load.")
+    add("")
+    add(f"- date: {m['date']}")
+    add(f"- machine: {m['nproc']} CPUs (nproc), {m['cpu']}, {m['platform']}; load average at start {m['load']}")
+    add(f"- Python: {m['python']}")
+    add("- sizes: " + ", ".join(f"{k} {v}" for k, v in r.sizes.items()))
+    add("")
+    add("## Targets")
+    add("")
+    add("| target | measured | met |")
+    add("| --- | --- | --- |")
+    for name, measured, ok in targets(r):
+        add(f"| {name} | {measured} | {_yes(ok)} |")
+    add("")
+
+    add("## Cold init")
+    add("")
+    add("A fresh interpreter per run (the floors and every function once per round, interleaved; the median "
+        "of the rounds): import the handler's module and build what the first invocation builds before its "
+        "business logic (the composition root's clients; nothing is called). Time from the probe's first "
+        "line (`benchmarks/init_probe.py`); the interpreter's own start-up is the same for all and not "
+        "counted. Peak memory: the process's peak RSS (VmHWM). The floor: `import boto3; "
+        "boto3.client('dynamodb')`. The edge floor: the floor plus what every HTTP function's edge is made "
+        "of and none of ours, Powertools' `APIGatewayHttpResolver(enable_validation=True)` with its OpenAPI "
+        "parameter models, and pydantic.")
+    add("")
+    for report in r.cold:
+        floor, edge = report.floor, report.edge_floor
+        if report.mode.build is not None:
+            add(f"### As deployed (from `.aws-sam/build`{', with its bytecode' if report.mode.bytecode else ', no bytecode'})")
+            add("")
+            add("The function's directory, the built layer (its arm64 compiled extensions swapped for this "
+                "machine's build of the same version) and the runtime's boto3, `python -S`, nothing written at "
+                "run time (Lambda's /var/task and /opt are read-only: a module shipped without bytecode is "
+                "compiled on every cold start).")
+        else:
+            add("### From the source tree (the dev venv)")
+        add("")
+        add(f"| function | median ms | ratio | ratio to the edge floor | peak MiB | builds | heavy imports | <= {COLD_TARGET}x |")
+        add("| --- | ---: | ---: | ---: | ---: | --- | --- | --- |")
+        add(f"| **floor** (boto3 + one DynamoDB client) | {floor.median_ms:.0f} | 1.00 | - | {floor.peak:.1f} | "
+            f"{', '.join(floor.built)} | - | - |")
+        add(f"| **edge floor** (+ Powertools resolver with validation + pydantic) | {edge.median_ms:.0f} | "
+            f"{edge.median_ms / floor.median_ms:.2f} | 1.00 | {edge.peak:.1f} | - | {', '.join(edge.heavy)} | - |")
+        for s in report.functions:
+            ratio = s.median_ms / floor.median_ms
+            target = "exempt" if s.name in COLD_EXEMPT else _yes(ratio <= COLD_TARGET)
+            edge_ratio = f"{s.median_ms / edge.median_ms:.2f}" if "pydantic" in s.heavy else "-"
+            add(f"| {s.name} | {s.median_ms:.0f} | {ratio:.2f} | {edge_ratio} | {s.peak:.1f} | "
+                f"{', '.join(s.built) or '-'} | {', '.join(s.heavy) or '-'} | {target} |")
+        add("")
+
+    f = r.flows
+    add("## Warm latency and AWS calls of the HTTP flows")
+    add("")
+    add(f"Each flow through its function's `lambda_handler` (warm: one untimed call first), {len(f.floor_ms) and r.sizes.get('calls', 0)} "
+        "timed calls, against a moto server in its own process (`benchmarks/moto_server.py`). The floor: one "
+        "bare consistent GetItem on the same server. AWS calls are counted with botocore's `before-call` "
+        "hook and classified: the tenant's data (store), the sandbox gateway's items (a real gateway is one "
+        "HTTP call), the idempotency table, the abuse limits' attempt counter.")
+    add("")
+    add("| flow | route | median ms | p95 ms | ratio (median) | AWS calls | minimum | at minimum |")
+    add("| --- | --- | ---: | ---: | ---: | --- | --- | --- |")
+    add(f"| **floor** (one GetItem) | - | {f.floor_median:.1f} | {f.floor_p95:.1f} | 1.0 | 1 | - | - |")
+    for flow in f.flows:
+        calls = flow.calls.describe() if flow.calls else "-"
+        add(f"| {flow.name} | `{flow.route}` | {flow.median_ms:.1f} | {flow.p95_ms:.1f} | "
+            f"{flow.median_ms / f.floor_median:.1f} | {flow.total_calls}: {calls} | {flow.minimum.total}: "
+            f"{flow.minimum.why} | {_yes(flow.calls_met)} |")
+    add("")
+    add("The minimum of a paying flow is more than one read and one transaction, and each part is needed: "
+        "the pending payment is written before the card is charged (the lock against a second payment and "
+        "the resume point: a crash between charge and commit must leave a trace, or the money is lost); the "
+        "invoice number is read because the gapless number is taken inside the transaction conditioned on "
+        "the last one; the gateway is one charge (the sandbox gateway, on the same table, spends three "
+        "DynamoDB calls on it: the replay check, the token, the charge record); Powertools writes the "
+        "idempotency record before the work (in progress, the guard against a concurrent duplicate) and "
+        "after it (the response to replay); the abuse limit counts the attempt (one conditional update).")
+    add("")
+
+    add("## Period-end applier")
+    add("")
+    if r.applier.missing:
+        add(f"Not measured: {r.applier.missing}.")
+    else:
+        add("The PeriodEndFunction's handler works through the due-work index (16 shards, pages of 100) and "
+            "takes each due subscription one step. The floor: the same number of bare TransactWriteItems of "
+            "the same shape (two conditional Puts, a subscription item and an audit record), half before and "
+            "half after the applier on the same server.")
+        add("")
+        add(f"| scenario | subscriptions | seconds | subscriptions/s | floor transactions/s | ratio | "
+            f"AWS calls per subscription | calls | <= {APPLIER_TARGET}x |")
+        add("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
+        for i, run in enumerate(r.applier.runs):
+            target = _yes(run.ratio <= APPLIER_TARGET) if i == 0 else "no target"
+            add(f"| {run.scenario} | {run.subscriptions} | {run.seconds:.2f} | {run.per_second:.0f} | "
+                f"{run.floor_per_second:.0f} | {run.ratio:.2f} | {run.calls_per_subscription:.2f} | "
+                f"{run.calls.describe()} | {target} |")
+        add("")
+        add("A renewal that charges needs, per subscription: the tenant's Query (users for the seat floor, the "
+            "default card, billing information), the invoice number (GetItem), one transaction issuing the "
+            "invoice with its first charge under way, the gateway's charge (the sandbox: three calls), and one "
+            "transaction recording the payment; no target applies to it.")
+    add("")
+
+    p = r.pdf
+    add("## Invoice PDF")
+    add("")
+    add("| render, median of warm renders | first render in a fresh interpreter (fpdf2 import + fonts + render) | size |")
+    add("| ---: | ---: | ---: |")
+    add(f"| {p.median_ms:.1f} ms ({p.renders} renders) | {p.first_ms:.0f} ms | {p.size_bytes / 1024:.1f} KiB |")
+    add("")
+
+    add("## Package sizes")
+    add("")
+    if r.build_note:
+        add(r.build_note)
+        add("")
+    add("From `.aws-sam/build` (`make build`), without `__pycache__`; zipped with deflate as `sam deploy` "
+        "uploads them. Lambda allows 250 MiB unzipped for a function and its layers together.")
+    add("")
+    add("| package | kind | zipped | unzipped | files |")
+    add("| --- | --- | ---: | ---: | ---: |")
+    for size in r.packages:
+        if size.zipped is None:
+            add(f"| {size.name} | {size.kind} | not built | - | - |")
+        else:
+            add(f"| {size.name} | {size.kind} | {_mib(size.zipped)} | {_mib(size.unzipped)} | {size.files} |")
+    add("")
+    return "\n".join(out)
