@@ -58,53 +58,92 @@ class ApplierReport:
     missing: str | None = None  # why the applier could not be measured
 
 
-def _seed(handlers: Handlers, count: int, now: datetime, *, charged: bool) -> list[dict[str, Any]]:
-    """`count` tenants whose subscription is due at `now`, as DynamoDB items (written here). Returns
-    a sample of the items written (for the floor's shapes)."""
-    from selfservice.adapters.clock import ManualClock
-    from selfservice.adapters.dynamo import DynamoRepository
-    from selfservice.adapters.memory import InMemoryRepository
-    from selfservice.backoffice import ProvisionTenantPayload, to_request
-    from selfservice.domain.catalog import load_catalog
-    from selfservice.services import Caller, Deps
-    from selfservice.services.provisioning import provision_tenant
-    from selfservice.services.subscriptions import schedule_cancellation
+class _Seeder:
+    """The real services on the in-memory fake, every write kept as the DynamoDB adapter would write it."""
 
-    written: dict[tuple[str, str], dict[str, Any]] = {}
-    translate = DynamoRepository(handlers.settings["TABLE_NAME"], None)  # type: ignore[arg-type]
+    def __init__(self, table: str, at: datetime) -> None:
+        from selfservice.adapters.clock import ManualClock
+        from selfservice.adapters.dynamo import DynamoRepository
+        from selfservice.adapters.memory import InMemoryRepository
+        from selfservice.domain.catalog import load_catalog
+        from selfservice.services import Deps
 
-    class Capturing(InMemoryRepository):
-        def commit(self, changeset: Any) -> None:
-            super().commit(changeset)
-            actions, _ = translate._transaction(changeset)
-            for action in actions:
-                item = action["Put"]["Item"]  # type: ignore[typeddict-item]
-                written[(item["PK"]["S"], item["SK"]["S"])] = item
+        translate = DynamoRepository(table, None)  # type: ignore[arg-type]  # only its item translation
+        self.written: dict[tuple[str, str], dict[str, Any]] = {}
+        self.transactions: list[list[dict[str, Any]]] = []
+        seeder = self
 
-    seeded_at = now - timedelta(days=40)
-    clock = ManualClock(seeded_at)
-    deps = Deps(repo=Capturing(), clock=clock, catalog=load_catalog())
-    base = events.load("provisioning")
-    start = (seeded_at - timedelta(days=5)).replace(hour=0, minute=0, second=0, microsecond=0)
-    tenants = []
-    for n in range(count):
-        resold = not charged and n % 2 == 1
-        payload = base | {
+        class Capturing(InMemoryRepository):
+            def commit(self, changeset: Any) -> None:
+                super().commit(changeset)
+                actions, _ = translate._transaction(changeset)
+                items = [action["Put"]["Item"] for action in actions]  # type: ignore[typeddict-item]
+                seeder.transactions.append(items)
+                for item in items:
+                    seeder.written[(item["PK"]["S"], item["SK"]["S"])] = item
+
+        self.clock = ManualClock(at)
+        self.deps = Deps(repo=Capturing(), clock=self.clock, catalog=load_catalog())
+
+    def tenant(self, n: int, *, resold: bool, cancelled: bool, start: datetime) -> Tenant:
+        from selfservice.backoffice import ProvisionTenantPayload, to_request
+        from selfservice.services import Caller
+        from selfservice.services.provisioning import provision_tenant
+        from selfservice.services.subscriptions import schedule_cancellation
+
+        payload = events.load("provisioning") | {
             "tenant_name": f"Due {n}", "sao_subject": f"due-sao-{n}", "sao_email": f"sao{n}@due.example",
             "users": [], "seats": 5, "start": start.isoformat().replace("+00:00", "Z"),
             "channel": "reseller" if resold else "direct",
             "reseller": {"name": "Fjord Resellers AS", "email": "sales@fjord.example"} if resold else None,
         }
-        created = provision_tenant(deps, to_request(ProvisionTenantPayload.model_validate(payload)))
-        tenants.append(Tenant(created.tenant.id, created.subscription.id, created.tenant.sao_subject))
-        if not charged and not resold:
-            schedule_cancellation(deps, Caller(created.tenant.id, created.tenant.sao_subject),
+        created = provision_tenant(self.deps, to_request(ProvisionTenantPayload.model_validate(payload)))
+        if cancelled:
+            schedule_cancellation(self.deps, Caller(created.tenant.id, created.tenant.sao_subject),
                                   created.subscription.id, True, "benchmark")
-    _batch_write(handlers, list(written.values()))
+        return Tenant(created.tenant.id, created.subscription.id, created.tenant.sao_subject)
+
+
+def _due_start(now: datetime) -> tuple[datetime, datetime]:
+    """When the seeded tenants are provisioned, and when their subscriptions started: the term that
+    was current then has ended by `now`."""
+    seeded_at = now - timedelta(days=40)
+    return seeded_at, (seeded_at - timedelta(days=5)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _seed(handlers: Handlers, count: int, now: datetime, *, charged: bool) -> None:
+    """`count` tenants whose subscription is due at `now`, written to the table: half cancelled (they
+    end), half resold (they roll over); or, `charged`, direct ones with a default card (they renew)."""
+    seeded_at, start = _due_start(now)
+    seeder = _Seeder(handlers.settings["TABLE_NAME"], seeded_at)
+    tenants = [seeder.tenant(n, resold=not charged and n % 2 == 1, cancelled=not charged and n % 2 == 0, start=start)
+               for n in range(count)]
+    _batch_write(handlers, list(seeder.written.values()))
     if charged:  # a default card each, through the real tokeniser and POST /payment-methods
         for tenant in tenants:
             tenant.cards.append(add_card(handlers, tenant, TEST_CARDS[0]))
-    return list(written.values())
+
+
+def step_shapes(table: str, now: datetime) -> list[list[dict[str, Any]]]:
+    """The exact transactions the applier writes for one ending and one rolling-over subscription (the
+    applier's own code on the in-memory fake): what the floor writes, re-keyed."""
+    from selfservice.services.period_end import apply_due_step
+
+    seeded_at, start = _due_start(now)
+    seeder = _Seeder(table, seeded_at)
+    due = [seeder.tenant(-1, resold=False, cancelled=True, start=start),
+           seeder.tenant(-2, resold=True, cancelled=False, start=start)]
+    seeder.clock.set(now)
+    shapes = []
+    for tenant in due:
+        state = seeder.deps.repo.load_tenant(tenant.tenant_id)
+        assert state is not None
+        before = len(seeder.transactions)
+        outcome = apply_due_step(seeder.deps, state.subscriptions[0])
+        if outcome not in (["ended"], ["rolled_over"]) or len(seeder.transactions) != before + 1:
+            raise RuntimeError(f"unexpected step {outcome}")
+        shapes.append(seeder.transactions[-1])
+    return shapes
 
 
 def _batch_write(handlers: Handlers, items: list[dict[str, Any]]) -> None:
@@ -118,25 +157,27 @@ def _batch_write(handlers: Handlers, items: list[dict[str, Any]]) -> None:
             pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
 
 
-def _floor(handlers: Handlers, count: int, sample: list[dict[str, Any]], tag: str) -> float:
-    """`count` bare TransactWriteItems, each two conditional Puts shaped like the applier's (a
-    subscription item and an audit record, re-keyed under a floor partition). Seconds."""
+def _floor(handlers: Handlers, count: int, shapes: list[list[dict[str, Any]]], tag: str) -> float:
+    """`count` bare TransactWriteItems of the applier's own shapes (`step_shapes`, taken in turn), each
+    Put conditioned on attribute_not_exists, re-keyed under a floor partition. Seconds."""
     import boto3
 
     client = boto3.session.Session().client("dynamodb")
     table = handlers.settings["TABLE_NAME"]
-    subscription = next(i for i in sample if i.get("entity", {}).get("S") == "subscription")
-    if "GSI1SK" in subscription:  # indexed like the original, but never due (the applier must not see it)
-        subscription = subscription | {"GSI1SK": {"S": "9999-12-31T00:00:00.000000Z#floor"}}
-    audit = next(i for i in sample if i.get("entity", {}).get("S") == "audit")
+    prepared = []
+    for shape in shapes:
+        items = []
+        for item in shape:
+            if "GSI1SK" in item:  # indexed like the original, but never due (the applier must not see it)
+                item = item | {"GSI1SK": {"S": "9999-12-31T00:00:00.000000Z#floor"}}
+            items.append(item)
+        prepared.append(items)
     started = time.perf_counter()
     for n in range(count):
         pk = {"S": f"FLOOR#{tag}#{n}"}
         client.transact_write_items(TransactItems=[
-            {"Put": {"TableName": table, "Item": subscription | {"PK": pk},
-                     "ConditionExpression": "attribute_not_exists(PK)"}},
-            {"Put": {"TableName": table, "Item": audit | {"PK": pk},
-                     "ConditionExpression": "attribute_not_exists(PK)"}},
+            {"Put": {"TableName": table, "Item": item | {"PK": pk}, "ConditionExpression": "attribute_not_exists(PK)"}}
+            for item in prepared[n % len(prepared)]
         ])
     return time.perf_counter() - started
 
@@ -160,14 +201,15 @@ def _scenario(handlers: Handlers, name: str, count: int, *, charged: bool) -> Ap
     from selfservice import bootstrap
 
     now = datetime.now(UTC).replace(microsecond=0)
-    sample = _seed(handlers, count, now, charged=charged)
+    _seed(handlers, count, now, charged=charged)
+    shapes = step_shapes(handlers.settings["TABLE_NAME"], now)
     bootstrap.reset()
     handlers.counter.attach(bootstrap.aws_session().events)
     # Floor before and after the applier (half each), so that drift hits both alike.
     half = count // 2
-    floor = _floor(handlers, half, sample, f"{name}:before")
+    floor = _floor(handlers, half, shapes, f"{name}:before")
     elapsed, summary, calls = _apply(handlers, now)
-    floor += _floor(handlers, count - half, sample, f"{name}:after")
+    floor += _floor(handlers, count - half, shapes, f"{name}:after")
     done = sum(summary.get(key, 0) for key in ("ended", "rolled_over", "renewed"))
     if summary.get("processed") != count or done != count or summary.get("failed"):
         raise RuntimeError(f"the applier did not do what was due ({count}): {summary}")

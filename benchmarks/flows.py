@@ -92,8 +92,17 @@ class FlowResult:
 
 @dataclass
 class FlowsReport:
-    floor_ms: list[float]
+    floor_ms: list[float]  # one bare GetItem
     flows: list[FlowResult]
+    query_ms: list[float] = field(default_factory=list)  # the account view's Query, bare
+
+    @property
+    def query_median(self) -> float:
+        return statistics.median(self.query_ms)
+
+    @property
+    def query_p95(self) -> float:
+        return percentile(self.query_ms, 95)
 
     @property
     def floor_median(self) -> float:
@@ -237,7 +246,7 @@ class Flow:
     paired: bool = False  # calls alternate between a change and its undo: end on an undo
 
 
-def _flows(handlers: Handlers, calls: int) -> list[Flow]:
+def _flows(handlers: Handlers, calls: int) -> tuple[list[Flow], Tenant]:
     main = provision(handlers, 0, seats=10, cards=2)
     # The abuse limit allows 10 charge attempts per subscription an hour: a tenant per 8 added seats.
     paying = [provision(handlers, 1000 + i, seats=10, cards=1) for i in range(calls // 8 + 1)]
@@ -310,24 +319,40 @@ def _flows(handlers: Handlers, calls: int) -> list[Flow]:
         Flow("add seats and pay", "POST /subscriptions/{id}/seats", MONEY, add_seats, expect=(201,)),
         Flow("renew and pay", "POST /subscriptions/{id}/renewal", MONEY, renew, expect=(201,)),
     ]
-    return flows
+    return flows, main
 
 
-def _floor(handlers: Handlers, calls: int) -> list[float]:
-    """One bare consistent GetItem of a tenant item on the same server, through a plain client."""
-    import boto3
+class _Floors:
+    """The bare calls, through a plain client on the same server: one consistent GetItem of a tenant
+    item (the floor), and the account view's Query of a tenant's collection (for reference: what the
+    read flows spend outside DynamoDB is their time minus this)."""
 
-    table = handlers.settings["TABLE_NAME"]
-    client = boto3.session.Session().client("dynamodb")
-    key = {"PK": {"S": "TENANT#bench-floor"}, "SK": {"S": "A#TENANT"}}
-    client.put_item(TableName=table, Item=key | {"entity": {"S": "floor"}})
-    client.get_item(TableName=table, Key=key, ConsistentRead=True)  # warm
-    samples = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        client.get_item(TableName=table, Key=key, ConsistentRead=True)
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
+    def __init__(self, handlers: Handlers, tenant: Tenant) -> None:
+        import boto3
+
+        self.table = handlers.settings["TABLE_NAME"]
+        self.client = boto3.session.Session().client("dynamodb")
+        self.key = {"PK": {"S": "TENANT#bench-floor"}, "SK": {"S": "A#TENANT"}}
+        self.client.put_item(TableName=self.table, Item=self.key | {"entity": {"S": "floor"}})
+        self.query_input = {
+            "TableName": self.table, "KeyConditionExpression": "PK = :pk AND begins_with(SK, :account)",
+            "ExpressionAttributeValues": {":pk": {"S": f"TENANT#{tenant.tenant_id}"}, ":account": {"S": "A#"}},
+            "ConsistentRead": True,
+        }
+        self.get_ms: list[float] = []
+        self.query_ms: list[float] = []
+        self.run(1)
+        self.get_ms.clear()
+        self.query_ms.clear()
+
+    def run(self, calls: int) -> None:
+        for _ in range(calls):
+            started = time.perf_counter()
+            self.client.get_item(TableName=self.table, Key=self.key, ConsistentRead=True)
+            self.get_ms.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            self.client.query(**self.query_input)  # type: ignore[arg-type]
+            self.query_ms.append((time.perf_counter() - started) * 1000)
 
 
 def measure(calls: int, handlers: Handlers | None = None) -> FlowsReport:
@@ -335,8 +360,8 @@ def measure(calls: int, handlers: Handlers | None = None) -> FlowsReport:
     flow by flow with slices of the floor so that machine load hits both alike."""
     if handlers is None:
         raise ValueError("handlers needed (see run())")
-    flows = _flows(handlers, calls)
-    floor: list[float] = []
+    flows, main = _flows(handlers, calls)
+    floors = _Floors(handlers, main)
     results = []
     for flow in flows:
         result = FlowResult(flow.name, "", flow.route, flow.minimum)
@@ -365,10 +390,10 @@ def measure(calls: int, handlers: Handlers | None = None) -> FlowsReport:
             function, event = flow.prepare(calls + 1)
             status, body = handlers.http(function, event)
             flow.after(body)
-        floor.extend(_floor(handlers, max(1, calls // len(flows) + 1)))
+        floors.run(max(1, calls // len(flows) + 1))
         results.append(result)
-    floor.extend(_floor(handlers, max(0, calls - len(floor))))
-    return FlowsReport(floor, results)
+    floors.run(max(0, calls - len(floors.get_ms)))
+    return FlowsReport(floors.get_ms, results, floors.query_ms)
 
 
 def run(calls: int) -> FlowsReport:

@@ -139,15 +139,20 @@ def render(r: Results) -> str:
     f = r.flows
     add("## Warm latency and AWS calls of the HTTP flows")
     add("")
-    add(f"Each flow through its function's `lambda_handler` (warm: one untimed call first), {len(f.floor_ms) and r.sizes.get('calls', 0)} "
-        "timed calls, against a moto server in its own process (`benchmarks/moto_server.py`). The floor: one "
-        "bare consistent GetItem on the same server. AWS calls are counted with botocore's `before-call` "
+    add(f"Each flow through its function's `lambda_handler` (warm: one untimed call first), {r.sizes.get('calls', 0)} "
+        "timed calls, against a moto server in its own process (`benchmarks/moto_server.py`, which says what "
+        "it changes in moto and why). The floor: one bare consistent GetItem on the same server; for "
+        "reference, the bare Query the account view makes (a read flow's time above it is the handler's "
+        "own: routing, validation, the service and the presenters). AWS calls are counted with botocore's `before-call` "
         "hook and classified: the tenant's data (store), the sandbox gateway's items (a real gateway is one "
         "HTTP call), the idempotency table, the abuse limits' attempt counter.")
     add("")
     add("| flow | route | median ms | p95 ms | ratio (median) | AWS calls | minimum | at minimum |")
     add("| --- | --- | ---: | ---: | ---: | --- | --- | --- |")
     add(f"| **floor** (one GetItem) | - | {f.floor_median:.1f} | {f.floor_p95:.1f} | 1.0 | 1 | - | - |")
+    if f.query_ms:
+        add(f"| *reference: the account view's Query, bare* | - | {f.query_median:.1f} | {f.query_p95:.1f} | "
+            f"{f.query_median / f.floor_median:.1f} | 1 | - | - |")
     for flow in f.flows:
         calls = flow.calls.describe() if flow.calls else "-"
         add(f"| {flow.name} | `{flow.route}` | {flow.median_ms:.1f} | {flow.p95_ms:.1f} | "

@@ -21,10 +21,24 @@ from selfservice.http.app import openapi_document
 from selfservice.http.errors import MAX_BODY_BYTES
 from selfservice.services.limits import CHARGE_ATTEMPTS_PER_HOUR, hour_window
 from selfservice_local.template import Route
-from support.money import Request, add_card, add_seats, invoices, pay_invoice, quote_total, renew, succeeded_charges
+from support.events import load_event
+from support.functions import LambdaContext, load_function
+from support.money import (
+    DECLINED,
+    NO_FUNDS,
+    Request,
+    add_card,
+    add_seats,
+    invoices,
+    pay_invoice,
+    quote_total,
+    renew,
+    stored_charges,
+    succeeded_charges,
+)
 from support.routes import Ids, api_routes, call_route, takes_body
 
-from .conftest import Tenant
+from .conftest import NOW, Tenant
 
 ROUTES = api_routes()
 FAKE_IDS = Ids("sub_" + "0" * 26, "usr_" + "0" * 26, "pm_" + "0" * 26, "inv_" + "0" * 26, "tok_" + "0" * 26)
@@ -207,3 +221,25 @@ def test_users_come_in_pages_with_a_cursor_bound_to_the_tenant(business: Tenant,
     stolen = call_route(route, ids_of(other), other.claims(), query={"limit": "3"} | {
         "cursor": call_route(route, ids_of(business), business.claims(), query={"limit": "1"}).body["next_cursor"]})
     assert (stolen.status, stolen.error_code) == (422, "invalid_input")
+
+
+def test_switching_default_cards_on_a_past_due_subscription_is_limited_too(business: Tenant, request_as: Request,
+                                                                           api: ManualClock) -> None:
+    """Making a card the default retries a past_due subscription's open invoice at once: a charge the SAO
+    sets off, so it counts. Over the limit the default still changes, the retry is not attempted."""
+    cards = [add_card(request_as, business, DECLINED), add_card(request_as, business, NO_FUNDS)]
+    api.set(NOW.replace(day=31, hour=0, minute=3))  # the term ended; the applier's charge is declined
+    load_function("period_end").lambda_handler(load_event("period_end"), LambdaContext())
+    assert request_as(business, "account", "account-subscription",
+                      path={"subscription_id": business.subscription_id}).body["status"] == "past_due"
+
+    outcomes = []
+    for n in range(CHARGE_ATTEMPTS_PER_HOUR + 2):
+        made = request_as(business, "payment_methods", "payment_methods-default",
+                          path={"payment_method_id": cards[(n + 1) % 2]})
+        assert made.status == 200 and made.body["is_default"] is True, made.body
+        outcomes.append(made.body["retry"]["status"])
+    charges = len(stored_charges())
+
+    assert outcomes == ["failed"] * CHARGE_ATTEMPTS_PER_HOUR + ["not_attempted"] * 2
+    assert charges == 1 + CHARGE_ATTEMPTS_PER_HOUR  # the applier's, then one per counted retry

@@ -380,6 +380,6 @@ def test_dynamodb_requests_per_subscription_for_each_transition(provision: Any, 
         # the account; the invoice; the completion; the charge replayed under its key (one GetItem)
         "settle the applier's own payment": ([query, get, write], [get]),
     }
-    print("\nDynamoDB requests per subscription (besides the run's 16 index Queries):")  # noqa: T201
+    print("\nDynamoDB requests per subscription (besides the run's 16 index Queries):")
     for name, (table, gateway) in costs.items():
-        print(f"  {name}: table {table}, sandbox gateway {gateway}")  # noqa: T201
+        print(f"  {name}: table {table}, sandbox gateway {gateway}")

@@ -14,7 +14,6 @@ from selfservice.domain.errors import DomainError
 from selfservice.domain.licences import active_users_at
 from selfservice.domain.model import Contact
 from selfservice.http import presenters
-from selfservice.http.errors import describe_validation_errors, summary
 from selfservice.http.schemas import MAX_SEATS, BillingInfoBody, EmailAddress
 from selfservice.services.account import BillingInfoInput
 from selfservice.services.common import SubscriptionView
@@ -84,6 +83,10 @@ def provision(event: Any) -> dict[str, Any]:
     try:
         payload = ProvisionTenantPayload.model_validate(dict(event))
     except ValidationError as invalid:
+        # Imported here: the HTTP error mapping brings Powertools' event handler, which this function
+        # (a direct invoke, no routes) needs only to word a refusal.
+        from selfservice.http.errors import describe_validation_errors, summary
+
         described = describe_validation_errors(invalid.errors(include_input=False))
         return presenters.error("validation_error", summary(described, what="payload"), {"errors": described})
     deps = bootstrap.deps()

@@ -15,16 +15,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from selfservice.domain import payment_methods as rules
-from selfservice.domain.errors import InvalidInput, NotFound, PaymentInProgress
+from selfservice.domain.errors import DomainError, InvalidInput, NotFound, PaymentInProgress
 from selfservice.domain.ids import new_id
 from selfservice.domain.model import PaymentMethod, Tenant, TenantState
 from selfservice.ports import Changeset, PaymentGateway
-from selfservice.services import Caller, Deps, period_end
+from selfservice.services import Caller, Deps, limits
 from selfservice.services.common import audit, load_state
-from selfservice.services.period_end import InvoiceRetry
+
+if TYPE_CHECKING:
+    from selfservice.services.period_end import InvoiceRetry
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +137,18 @@ def retry_past_due_payment_with_new_default(deps: Deps, caller: Caller, state: T
     past_due = next((s for s in state.subscriptions if s.status == "past_due" and s.open_invoice_id), None)
     if past_due is None:
         return None
-    return period_end.retry_open_invoice(deps, caller.tenant_id, past_due.id, actor=caller.subject,
-                                         payment_method_id=card.id)
+    # Imported here: the account view reads the default card through this module, and should not load
+    # the applier and the payment engine on its cold start.
+    from selfservice.services import period_end
+
+    try:
+        # A charge the SAO sets off, like a payment: it counts against the subscription's hourly limit
+        # (services/limits.py), or switching defaults would try card after card. Over it: not attempted.
+        limits.count_charge_attempt(deps, caller.tenant_id, past_due.id)
+        return period_end.retry_open_invoice(deps, caller.tenant_id, past_due.id, actor=caller.subject,
+                                             payment_method_id=card.id)
+    except DomainError:  # e.g. the gateway refusing the token, or the limit: the retry schedule still stands
+        return period_end.InvoiceRetry(past_due.id, past_due.open_invoice_id, "not_attempted", past_due.status)
 
 
 def remove_payment_method(deps: Deps, caller: Caller, payment_method_id: str) -> PaymentMethodView:
