@@ -59,7 +59,8 @@ class ApplierReport:
 
 
 class _Seeder:
-    """The real services on the in-memory fake, every write kept as the DynamoDB adapter would write it."""
+    """The real services on the in-memory fake (one per tenant: the fake reads by sorting all it holds),
+    every write kept as the DynamoDB adapter would write it."""
 
     def __init__(self, table: str, at: datetime) -> None:
         from selfservice.adapters.clock import ManualClock
@@ -83,7 +84,9 @@ class _Seeder:
                     seeder.written[(item["PK"]["S"], item["SK"]["S"])] = item
 
         self.clock = ManualClock(at)
-        self.deps = Deps(repo=Capturing(), clock=self.clock, catalog=load_catalog())
+        catalog = load_catalog()
+        self.new_deps = lambda: Deps(repo=Capturing(), clock=self.clock, catalog=catalog)
+        self.deps_of: dict[str, Any] = {}
 
     def tenant(self, n: int, *, resold: bool, cancelled: bool, start: datetime) -> Tenant:
         from selfservice.backoffice import ProvisionTenantPayload, to_request
@@ -97,9 +100,11 @@ class _Seeder:
             "channel": "reseller" if resold else "direct",
             "reseller": {"name": "Fjord Resellers AS", "email": "sales@fjord.example"} if resold else None,
         }
-        created = provision_tenant(self.deps, to_request(ProvisionTenantPayload.model_validate(payload)))
+        deps = self.new_deps()
+        created = provision_tenant(deps, to_request(ProvisionTenantPayload.model_validate(payload)))
+        self.deps_of[created.tenant.id] = deps
         if cancelled:
-            schedule_cancellation(self.deps, Caller(created.tenant.id, created.tenant.sao_subject),
+            schedule_cancellation(deps, Caller(created.tenant.id, created.tenant.sao_subject),
                                   created.subscription.id, True, "benchmark")
         return Tenant(created.tenant.id, created.subscription.id, created.tenant.sao_subject)
 
@@ -136,10 +141,11 @@ def step_shapes(table: str, now: datetime) -> list[list[dict[str, Any]]]:
     seeder.clock.set(now)
     shapes = []
     for tenant in due:
-        state = seeder.deps.repo.load_tenant(tenant.tenant_id)
+        deps = seeder.deps_of[tenant.tenant_id]
+        state = deps.repo.load_tenant(tenant.tenant_id)
         assert state is not None
         before = len(seeder.transactions)
-        outcome = apply_due_step(seeder.deps, state.subscriptions[0])
+        outcome = apply_due_step(deps, state.subscriptions[0])
         if outcome not in (["ended"], ["rolled_over"]) or len(seeder.transactions) != before + 1:
             raise RuntimeError(f"unexpected step {outcome}")
         shapes.append(seeder.transactions[-1])

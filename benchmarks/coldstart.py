@@ -39,6 +39,7 @@ from benchmarks.machine import ROOT, TEMPLATE, fake_aws_environment
 PROBE = Path(__file__).with_name("init_probe.py")
 FLOOR = "floor"
 EDGE_FLOOR = "edge-floor"
+PYDANTIC_FLOOR = "pydantic-floor"
 BUILD = ROOT / ".aws-sam" / "build"
 # Names for the settings the functions read; nothing is called, so nothing needs to exist.
 SETTINGS = {"TABLE_NAME": "bench-table", "IDEMPOTENCY_TABLE_NAME": "bench-idempotency",
@@ -100,6 +101,7 @@ class ColdReport:
     floor: InitSamples
     functions: list[InitSamples]
     edge_floor: InitSamples  # the floor + Powertools' validating resolver + pydantic: what no HTTP function avoids
+    pydantic_floor: InitSamples  # the floor + pydantic's BaseModel
 
 
 def template_functions(template: Path = TEMPLATE) -> list[FunctionSpec]:
@@ -132,23 +134,24 @@ def measure(functions: list[FunctionSpec], runs: int, jobs: int = 1, mode: Mode 
     from concurrent.futures import ThreadPoolExecutor
 
     env = probe_environment() | mode.env
-    floor, edge = InitSamples(FLOOR), InitSamples(EDGE_FLOOR)
+    floor, edge, pyd = InitSamples(FLOOR), InitSamples(EDGE_FLOOR), InitSamples(PYDANTIC_FLOOR)
+    references = {FLOOR: floor, EDGE_FLOOR: edge, PYDANTIC_FLOOR: pyd}
     samples = {f.logical_id: InitSamples(f.logical_id) for f in functions}
 
     def one(spec: FunctionSpec | str) -> tuple[InitSamples, dict]:
         if isinstance(spec, str):
-            return (floor if spec == FLOOR else edge), _run_probe([spec], env, ROOT, mode.flags)
+            return references[spec], _run_probe([spec], env, ROOT, mode.flags)
         code = mode.code_dir(spec)
         return samples[spec.logical_id], _run_probe([str(code), spec.handler], env, code, mode.flags)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         for _ in range(runs):
-            for target, result in pool.map(one, [FLOOR, *functions, EDGE_FLOOR]):
+            for target, result in pool.map(one, [FLOOR, *functions, EDGE_FLOOR, PYDANTIC_FLOOR]):
                 target.ms.append(result["cpu_ms"])
                 target.wall_ms.append(result["ms"])
                 target.peak_mib.append(result["peak_mib"])
                 target.built, target.heavy, target.modules = result["built"], result["heavy"], result["modules"]
-    return ColdReport(mode, floor, [samples[f.logical_id] for f in functions], edge)
+    return ColdReport(mode, floor, [samples[f.logical_id] for f in functions], edge, pyd)
 
 
 # --- as deployed -------------------------------------------------------------------------------------
@@ -176,12 +179,12 @@ def _compiled_distributions(layer: Path) -> dict[str, str]:
 
 
 @contextmanager
-def deployed_sandbox(build: Path = BUILD) -> Iterator[Mode | None]:
+def deployed_sandbox(build: Path = BUILD, *, enabled: bool = True) -> Iterator[Mode | None]:
     """A copy of the built layer runnable here, or None without a build. The compiled distributions
     (pydantic-core, Pillow, fontTools) are replaced by this machine's install of the same version; if
     the build ships bytecode, they are compiled the same way (checked-hash), else they stay source."""
     layer = build / "DomainLayer" / "python"
-    if not layer.is_dir() or not (build / "template.yaml").exists():
+    if not enabled or not layer.is_dir() or not (build / "template.yaml").exists():
         yield None
         return
     tmp = Path(tempfile.mkdtemp(prefix="bench-deployed-"))
@@ -246,6 +249,8 @@ def _print(report: ColdReport) -> None:
     print(f"{'floor':<28} {floor.median_ms:7.1f} ms         {floor.peak:5.1f} MiB")
     edge = report.edge_floor
     print(f"{'edge floor':<28} {edge.median_ms:7.1f} ms  {edge.median_ms / floor.median_ms:5.2f}x  {edge.peak:5.1f} MiB")
+    pyd = report.pydantic_floor
+    print(f"{'pydantic floor':<28} {pyd.median_ms:7.1f} ms  {pyd.median_ms / floor.median_ms:5.2f}x  {pyd.peak:5.1f} MiB")
     for sample in report.functions:
         print(f"{sample.name:<28} {sample.median_ms:7.1f} ms  {sample.median_ms / floor.median_ms:5.2f}x  "
               f"{sample.peak:5.1f} MiB  {', '.join(sample.heavy)}")

@@ -1,6 +1,6 @@
-"""Warm latency of the HTTP flows through their handlers, on a moto server in this process, against the
-floor of one bare DynamoDB call (a consistent GetItem of a tenant item) on the same server; and the AWS
-calls each flow makes (`awscalls.py`) against the least the data allows.
+"""Warm latency of the HTTP flows through their handlers, against a moto server (`moto_server.py`, a process
+of its own), and the floor of one bare DynamoDB call (a consistent GetItem of a tenant item) on the same
+server; and the AWS calls each flow makes (`awscalls.py`) against the least the data allows.
 
 Every request goes through the function's real `lambda_handler` (template.yaml's functions, loaded by
 the local run's loader): routing, JWT-claim checks, validation, the service, the DynamoDB adapter and
@@ -79,6 +79,20 @@ class FlowResult:
     @property
     def total_calls(self) -> int:
         return self.store + self.gateway + self.idempotency + self.limit + self.other
+
+    def against_minimum(self) -> str:
+        """Each kind of call, measured / least: 'store 4/4, gateway 1 charge (3 sandbox calls), ...'."""
+        parts = [f"store {self.store}/{self.minimum.store}"]
+        if self.minimum.gateway or self.gateway:
+            parts.append(f"gateway {'1 charge' if self.gateway else 'none'} ({self.gateway} sandbox calls)/"
+                         f"{self.minimum.gateway}")
+        if self.minimum.idempotency or self.idempotency:
+            parts.append(f"idempotency {self.idempotency}/{self.minimum.idempotency}")
+        if self.minimum.limit or self.limit:
+            parts.append(f"attempt counter {self.limit}/{self.minimum.limit}")
+        if self.other:
+            parts.append(f"other {self.other}/0")
+        return ", ".join(parts)
 
     @property
     def calls_met(self) -> bool:
@@ -355,11 +369,9 @@ class _Floors:
             self.query_ms.append((time.perf_counter() - started) * 1000)
 
 
-def measure(calls: int, handlers: Handlers | None = None) -> FlowsReport:
+def measure(calls: int, handlers: Handlers) -> FlowsReport:
     """Run every flow `calls` times (after one warm-up call) and the floor as many times, interleaved
     flow by flow with slices of the floor so that machine load hits both alike."""
-    if handlers is None:
-        raise ValueError("handlers needed (see run())")
     flows, main = _flows(handlers, calls)
     floors = _Floors(handlers, main)
     results = []

@@ -2,6 +2,7 @@
 
     python init_probe.py floor
     python init_probe.py edge-floor
+    python init_probe.py pydantic-floor
     python init_probe.py <code dir> <module.handler>
 
 `floor`: import boto3 and create one DynamoDB client, the least any function that touches the table does.
@@ -35,6 +36,14 @@ def floor() -> list[str]:
 
     boto3.client("dynamodb")
     return ["boto3.client('dynamodb')"]
+
+
+def pydantic_floor() -> list[str]:
+    """The floor plus pydantic's BaseModel: what a function that validates with pydantic cannot avoid."""
+    built = floor()
+    from pydantic import BaseModel  # noqa: F401
+
+    return [*built, "pydantic.BaseModel"]
 
 
 def edge_floor() -> list[str]:
@@ -93,6 +102,8 @@ def main(argv: list[str]) -> None:
         built = floor()
     elif argv[0] == "edge-floor":
         built = edge_floor()
+    elif argv[0] == "pydantic-floor":
+        built = pydantic_floor()
     else:
         code_dir, handler = Path(argv[0]), argv[1]
         module_name, _, function_name = handler.rpartition(".")

@@ -10,8 +10,9 @@ swamp both what is measured and its floor as a run fills the table:
   cancels it, nothing written, the same TransactionCanceledException with its reasons), and only then
   lets moto apply it, with the backup skipped.
 - Query: moto sorts every item of the table on every Query, then filters. Here it is handed only the
-  candidates: the partition's items for a table Query, the items whose index hash key matches for an
-  index Query (one pass, no sort); moto then filters, sorts and pages them as before.
+  candidates: the partition's items for a table Query; for an index Query, the items whose index hash
+  key matches, from a map kept up to date by every write; moto then filters, sorts and pages them as
+  before.
 - Responses that carry items (Query, GetItem ...): moto walks every attribute of every item through its
   generic, shape-driven serializer (about 2 ms per item of 30 attributes). Those results are already
   DynamoDB JSON, so they are written with json.dumps: the same body.
@@ -100,14 +101,49 @@ def _patch_transactions() -> None:
 
 def _patch_queries() -> None:
     import threading
+    from collections import defaultdict
 
+    from moto.dynamodb import models
+    from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
 
     local = threading.local()  # the candidates of the Query this thread is running
+    all_items, query = Table.all_items, Table.query
+    put_item, delete_item, update_item = Table.put_item, Table.delete_item, models.DynamoDBBackend.update_item
+    # Per table, built on its first index Query and kept up to date by every write after it:
+    # (index hash attribute, value) -> the keys of the items that carry it.
+    index_of: dict[int, dict[tuple[str, Any], set[tuple[Any, Any]]]] = {}
 
     def _equal(found: Any, value: Any) -> bool:
         return found is not None and bool(found == value)
-    all_items, query = Table.all_items, Table.query
+
+    def hash_attributes(table: Any) -> list[str]:
+        return sorted({key["AttributeName"] for index in table.all_indexes() for key in index.schema
+                       if key["KeyType"] == "HASH"})
+
+    def entries(table: Any, item: Any) -> list[tuple[str, Any]]:
+        return [(name, item.attrs[name]) for name in hash_attributes(table) if name in item.attrs]
+
+    def forget(table: Any, item: Any) -> None:
+        index = index_of.get(id(table))
+        if index is not None and item is not None:
+            for entry in entries(table, item):
+                index[entry].discard((item.hash_key, item.range_key))
+
+    def remember(table: Any, item: Any) -> None:
+        index = index_of.get(id(table))
+        if index is not None and item is not None:
+            for entry in entries(table, item):
+                index[entry].add((item.hash_key, item.range_key))
+
+    def index_for(table: Any) -> dict[tuple[str, Any], set[tuple[Any, Any]]]:
+        index = index_of.get(id(table))
+        if index is None:
+            index = index_of[id(table)] = defaultdict(set)
+            for partition in table.items.values():
+                for item in partition.values():
+                    remember(table, item)
+        return index
 
     def candidate_items(self: Any) -> Any:
         override = getattr(local, "candidates", None)
@@ -119,13 +155,14 @@ def _patch_queries() -> None:
                    exclusive_start_key: Any, scan_index_forward: Any, projection_expressions: Any,
                    index_name: str | None = None, consistent_read: bool = False, filter_expression: Any = None,
                    hash_key_conditions: list[tuple[str, Any]] | None = None, **kwargs: Any) -> Any:
+        candidates: list[Any] | None = None
         if index_name is None and hash_key is not None and self.range_key_attr:
             candidates = list(self.items.get(hash_key, {}).values())
         elif index_name is not None and hash_key_conditions and self.range_key_attr:
-            candidates = [item for partition in self.items.values() for item in partition.values()
-                          if all(_equal(item.attrs.get(name), value) for name, value in hash_key_conditions)]
-        else:
-            candidates = None
+            keys = index_for(self).get(hash_key_conditions[0], set())
+            candidates = [item for item in (self.items.get(h, {}).get(r) for h, r in keys)
+                          if item is not None
+                          and all(_equal(item.attrs.get(name), value) for name, value in hash_key_conditions)]
         local.candidates = (self, candidates) if candidates is not None else None
         try:
             return query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
@@ -134,8 +171,32 @@ def _patch_queries() -> None:
         finally:
             local.candidates = None
 
+    def indexed_put_item(self: Any, item_attrs: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        old = None
+        if id(self) in index_of and self.range_key_attr and self.hash_key_attr in item_attrs \
+                and self.range_key_attr in item_attrs:
+            old = self.items.get(DynamoType(item_attrs[self.hash_key_attr]), {}).get(
+                DynamoType(item_attrs[self.range_key_attr]))
+        item = put_item(self, item_attrs, *args, **kwargs)
+        forget(self, old)
+        remember(self, item)
+        return item
+
+    def indexed_delete_item(self: Any, hash_key: Any, range_key: Any) -> Any:
+        item = delete_item(self, hash_key, range_key)
+        forget(self, item)
+        return item
+
+    def indexed_update_item(self: Any, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        item = update_item(self, table_name, key, *args, **kwargs)  # changed in place: its old entries stay,
+        remember(self.get_table(table_name), item)  # and the Query filters them out (the attributes decide)
+        return item
+
     Table.all_items = candidate_items  # type: ignore[method-assign]
     Table.query = fast_query  # type: ignore[method-assign]
+    Table.put_item = indexed_put_item  # type: ignore[method-assign]
+    Table.delete_item = indexed_delete_item  # type: ignore[method-assign]
+    models.DynamoDBBackend.update_item = indexed_update_item  # type: ignore[method-assign]
 
 
 # The operations whose results are plain DynamoDB JSON (no timestamps, which the generic serializer

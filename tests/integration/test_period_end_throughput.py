@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -63,6 +64,8 @@ def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ManualClock]:
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
+    # moto's backends are the process's: start from an empty account, not the previous case's table
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=30).close()
     for name, value in {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
                         "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "eu-north-1",
                         "AWS_REGION": "eu-north-1", "POWERTOOLS_LOG_LEVEL": "WARNING"}.items():

@@ -2,9 +2,10 @@
 
 A stolen or scripted session could otherwise use the paying routes to try card after card (card
 testing) or to hammer the gateway: every renewal, seat increase and invoice payment that the payment
-engine starts counts as one attempt on its subscription, and at most CHARGE_ATTEMPTS_PER_HOUR are
-accepted per subscription per clock hour of the product's clock. Above that: `RateLimited` (429 with
-Retry-After), before anything is priced or charged.
+engine starts counts as one attempt on its subscription, and so does the immediate retry of a past_due
+subscription's open invoice that making a card the default sets off (services/payment_methods.py). At
+most CHARGE_ATTEMPTS_PER_HOUR are accepted per subscription per clock hour of the product's clock. Above
+that: `RateLimited` (429 with Retry-After), before anything is priced or charged.
 
 What does not count: a replay of an Idempotency-Key (Powertools answers it without running the engine),
 and a retry that resumes the same client request's pending payment (it cannot charge twice: the gateway
