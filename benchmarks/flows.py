@@ -50,7 +50,8 @@ CHANGE = Minimum(2, why="one read (Query) + one TransactWriteItems")
 # limit (services/limits.py): one conditional counter update per charge attempt.
 MONEY = Minimum(4, gateway=1, idempotency=2, limit=1,
                 why="Query + pending-payment write + invoice-number GetItem + TransactWriteItems; "
-                    "1 gateway charge; idempotency record in progress + completed; 1 attempt counter")
+                    "1 gateway charge (the sandbox gateway makes it 3 DynamoDB calls); idempotency record in "
+                    "progress + completed; 1 attempt counter")
 
 
 @dataclass
@@ -262,6 +263,8 @@ class Flow:
 
 def _flows(handlers: Handlers, calls: int) -> tuple[list[Flow], Tenant]:
     main = provision(handlers, 0, seats=10, cards=2)
+    # A removed user keeps the seat to the end of the period: the assign/remove flow needs a seat per call.
+    staff = provision(handlers, 2, seats=calls + 12, cards=0)
     # The abuse limit allows 10 charge attempts per subscription an hour: a tenant per 8 added seats.
     paying = [provision(handlers, 1000 + i, seats=10, cards=1) for i in range(calls // 8 + 1)]
     # Renewal is once per term: one tenant per call (and one for the warm-up).
@@ -281,8 +284,8 @@ def _flows(handlers: Handlers, calls: int) -> tuple[list[Flow], Tenant]:
 
     def users(i: int) -> tuple[str, dict[str, Any]]:
         if i % 2 == 0:
-            return "UsersFunction", main.event("users-assign", body={"email": f"bench.user{i}@bench.example"})
-        return "UsersFunction", main.event("users-remove", path={"user_id": assigned[-1]})
+            return "UsersFunction", staff.event("users-assign", body={"email": f"bench.user{i}@bench.example"})
+        return "UsersFunction", staff.event("users-remove", path={"user_id": assigned[-1]})
 
     def add_seats(i: int) -> tuple[str, dict[str, Any]]:
         tenant, seats = paying[i // 8], 10 + i % 8 + 1

@@ -21,6 +21,7 @@ STARTED_CPU = time.process_time()
 
 import importlib  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -117,8 +118,11 @@ def main(argv: list[str]) -> None:
     cpu_ms = (time.process_time() - STARTED_CPU) * 1000
     peak_kib = peak_rss_kib()
     heavy = sorted(name for name in HEAVY if name in sys.modules)
-    print("INIT " + json.dumps({"ms": elapsed_ms, "cpu_ms": cpu_ms, "peak_mib": peak_kib / 1024, "built": built,
-                                "modules": len(sys.modules), "heavy": heavy}))
+    result = {"ms": elapsed_ms, "cpu_ms": cpu_ms, "peak_mib": peak_kib / 1024, "built": built,
+              "modules": len(sys.modules), "heavy": heavy}
+    if os.environ.get("BENCH_PROBE_MODULES") == "1":  # every module imported (tests of what is imported)
+        result["module_names"] = sorted(sys.modules)
+    print("INIT " + json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""Package sizes of `sam build`'s output (.aws-sam/build): each function of template.yaml and the layer,
-zipped (deflate, as `sam package`/`sam deploy` upload them) and unzipped. Python caches that a local run
-may have written into the build directory (__pycache__) are left out: the build does not make them."""
+"""Package sizes of `make build`'s output (.aws-sam/build): each function of template.yaml and the layer,
+zipped (deflate, as `sam package`/`sam deploy` upload them) and unzipped, as they are deployed: with the
+bytecode `make build` compiles into them (__pycache__), which Lambda's read-only /opt cannot make."""
 
 from __future__ import annotations
 
@@ -29,8 +29,7 @@ class PackageSize:
 
 def _files(root: Path) -> list[Path]:
     found = []
-    for directory, dirs, names in os.walk(root):
-        dirs[:] = [d for d in dirs if d != "__pycache__"]
+    for directory, _dirs, names in os.walk(root):
         found.extend(Path(directory) / name for name in names)
     return sorted(found)
 

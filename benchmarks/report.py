@@ -35,7 +35,9 @@ def _yes(ok: bool) -> str:
 
 
 def _mib(size: int | None) -> str:
-    return "-" if size is None else f"{size / 1024 / 1024:.2f} MiB"
+    if size is None:
+        return "-"
+    return f"{size / 1024:.1f} KiB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.2f} MiB"
 
 
 def _edge_range(report: ColdReport) -> str:
@@ -229,8 +231,9 @@ def render(r: Results) -> str:
     if r.build_note:
         add(r.build_note)
         add("")
-    add("From `.aws-sam/build` (`make build`), without `__pycache__`; zipped with deflate as `sam deploy` "
-        "uploads them. Lambda allows 250 MiB unzipped for a function and its layers together.")
+    add("From `.aws-sam/build` (`make build`), with the bytecode it compiles; zipped with deflate as `sam deploy` "
+        "uploads them. Lambda allows 250 MiB unzipped for a function and its layers together. Every function "
+        "is its handler module only: the code is in the layer, which every function loads.")
     add("")
     add("| package | kind | zipped | unzipped | files |")
     add("| --- | --- | ---: | ---: | ---: |")
