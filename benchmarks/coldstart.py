@@ -102,6 +102,14 @@ class ColdReport:
     functions: list[InitSamples]
     edge_floor: InitSamples  # the floor + Powertools' validating resolver + pydantic: what no HTTP function avoids
     pydantic_floor: InitSamples  # the floor + pydantic's BaseModel
+    round_floor: list[float] = field(default_factory=list)  # per round: the mean of its first and last floor
+
+    def ratio(self, sample: InitSamples, to: InitSamples | None = None) -> float:
+        """The median over the rounds of sample / floor (or / `to`) in the same round: pairs measured
+        seconds apart, so that a machine whose speed drifts during the run does not skew the ratio."""
+        if to is None:
+            return statistics.median(a / b for a, b in zip(sample.ms, self.round_floor, strict=True))
+        return statistics.median(a / b for a, b in zip(sample.ms, to.ms, strict=True))
 
 
 def template_functions(template: Path = TEMPLATE) -> list[FunctionSpec]:
@@ -144,14 +152,17 @@ def measure(functions: list[FunctionSpec], runs: int, jobs: int = 1, mode: Mode 
         code = mode.code_dir(spec)
         return samples[spec.logical_id], _run_probe([str(code), spec.handler], env, code, mode.flags)
 
+    round_floor: list[float] = []
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         for _ in range(runs):
-            for target, result in pool.map(one, [FLOOR, *functions, EDGE_FLOOR, PYDANTIC_FLOOR]):
+            # The floor opens and closes each round; the round's floor is the mean of the two.
+            for target, result in pool.map(one, [FLOOR, *functions, EDGE_FLOOR, PYDANTIC_FLOOR, FLOOR]):
                 target.ms.append(result["cpu_ms"])
                 target.wall_ms.append(result["ms"])
                 target.peak_mib.append(result["peak_mib"])
                 target.built, target.heavy, target.modules = result["built"], result["heavy"], result["modules"]
-    return ColdReport(mode, floor, [samples[f.logical_id] for f in functions], edge, pyd)
+            round_floor.append((floor.ms[-2] + floor.ms[-1]) / 2)
+    return ColdReport(mode, floor, [samples[f.logical_id] for f in functions], edge, pyd, round_floor)
 
 
 # --- as deployed -------------------------------------------------------------------------------------
@@ -248,11 +259,11 @@ def _print(report: ColdReport) -> None:
     print(f"-- {report.mode.name}")
     print(f"{'floor':<28} {floor.median_ms:7.1f} ms         {floor.peak:5.1f} MiB")
     edge = report.edge_floor
-    print(f"{'edge floor':<28} {edge.median_ms:7.1f} ms  {edge.median_ms / floor.median_ms:5.2f}x  {edge.peak:5.1f} MiB")
+    print(f"{'edge floor':<28} {edge.median_ms:7.1f} ms  {report.ratio(edge):5.2f}x  {edge.peak:5.1f} MiB")
     pyd = report.pydantic_floor
-    print(f"{'pydantic floor':<28} {pyd.median_ms:7.1f} ms  {pyd.median_ms / floor.median_ms:5.2f}x  {pyd.peak:5.1f} MiB")
+    print(f"{'pydantic floor':<28} {pyd.median_ms:7.1f} ms  {report.ratio(pyd):5.2f}x  {pyd.peak:5.1f} MiB")
     for sample in report.functions:
-        print(f"{sample.name:<28} {sample.median_ms:7.1f} ms  {sample.median_ms / floor.median_ms:5.2f}x  "
+        print(f"{sample.name:<28} {sample.median_ms:7.1f} ms  {report.ratio(sample):5.2f}x  "
               f"{sample.peak:5.1f} MiB  {', '.join(sample.heavy)}")
 
 

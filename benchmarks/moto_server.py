@@ -263,12 +263,12 @@ def start() -> Iterator[str]:
         yield line.split()[1]
     finally:
         if proc.stdin:
-            proc.stdin.close()
+            proc.stdin.close()  # the server stops; it holds nothing worth a slow goodbye
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=2)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            proc.terminate()
+            proc.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def _mib(size: int | None) -> str:
 
 
 def _edge_range(report: ColdReport) -> str:
-    ratios = [s.median_ms / report.edge_floor.median_ms for s in report.functions
+    ratios = [report.ratio(s, report.edge_floor) for s in report.functions
               if "aws_lambda_powertools.event_handler" in s.heavy and s.name not in COLD_EXEMPT]
     return f"{min(ratios):.2f}-{max(ratios):.2f}x" if ratios else "-"
 
@@ -51,13 +51,13 @@ def targets(r: Results) -> list[tuple[str, str, bool]]:
     primary = r.cold[0]
     floor = primary.floor.median_ms
     judged = [s for s in primary.functions if s.name not in COLD_EXEMPT]
-    over = [s for s in judged if s.median_ms / floor > COLD_TARGET]
-    worst = max(judged, key=lambda s: s.median_ms)
-    measured = f"{primary.mode.name}: worst {worst.median_ms / floor:.2f}x ({worst.name}); floor {floor:.0f} ms"
+    over = [s for s in judged if primary.ratio(s) > COLD_TARGET]
+    worst = max(judged, key=primary.ratio)
+    measured = f"{primary.mode.name}: worst {primary.ratio(worst):.2f}x ({worst.name}); floor {floor:.0f} ms"
     if over:
         measured += f"; over: {len(over)} of {len(judged)} ({', '.join(s.name for s in over)})"
-        edge = primary.edge_floor.median_ms / floor
-        pyd = primary.pydantic_floor.median_ms / floor
+        edge = primary.ratio(primary.edge_floor)
+        pyd = primary.ratio(primary.pydantic_floor)
         if any("aws_lambda_powertools.event_handler" in s.heavy for s in over) and edge > COLD_TARGET:
             measured += (f". Why: the edge floor alone (boto3 + Powertools' validating resolver + pydantic, "
                          f"none of our code) is {edge:.2f}x; the HTTP functions add "
@@ -117,8 +117,9 @@ def render(r: Results) -> str:
 
     add("## Cold init")
     add("")
-    add("A fresh interpreter per run (the floors and every function once per round, interleaved; the median "
-        "of the rounds): import the handler's module and build what the first invocation builds before its "
+    add("A fresh interpreter per run, in rounds: the floor, every function, the two reference floors, the floor "
+        "again; a ratio is the median over the rounds of the time over that round's floor (the mean of its "
+        "two), so that drift in the machine's speed during the run cancels out. Each run: import the handler's module and build what the first invocation builds before its "
         "business logic (the composition root's clients; nothing is called). Time from the probe's first "
         "line (`benchmarks/init_probe.py`); the interpreter's own start-up is the same for all and not "
         "counted. Peak memory: the process's peak RSS (VmHWM). The floor: `import boto3; "
@@ -149,13 +150,14 @@ def render(r: Results) -> str:
                       ("**edge floor** (+ Powertools resolver with validation + pydantic)", edge, "1.00"),
                       ("**pydantic floor** (+ pydantic's BaseModel)", pyd, "-")]
         for label, ref, edge_ratio in references:
-            add(f"| {label} | {ref.median_ms:.0f} | {ref.median_ms / floor.median_ms:.2f} | {edge_ratio} | "
+            ratio = "1.00" if ref is floor else f"{report.ratio(ref):.2f}"
+            add(f"| {label} | {ref.median_ms:.0f} | {ratio} | {edge_ratio} | "
                 f"{ref.peak:.1f} | {', '.join(ref.built)} | {', '.join(ref.heavy) or '-'} | - | "
                 f"{ref.median_wall_ms:.0f} |")
         for s in report.functions:
-            ratio = s.median_ms / floor.median_ms
+            ratio = report.ratio(s)
             target = "exempt" if s.name in COLD_EXEMPT else _yes(ratio <= COLD_TARGET)
-            edge_ratio = f"{s.median_ms / edge.median_ms:.2f}" if "aws_lambda_powertools.event_handler" in s.heavy else "-"
+            edge_ratio = f"{report.ratio(s, edge):.2f}" if "aws_lambda_powertools.event_handler" in s.heavy else "-"
             add(f"| {s.name} | {s.median_ms:.0f} | {ratio:.2f} | {edge_ratio} | {s.peak:.1f} | "
                 f"{', '.join(s.built) or '-'} | {', '.join(s.heavy) or '-'} | {target} | {s.median_wall_ms:.0f} |")
         add("")
