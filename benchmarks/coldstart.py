@@ -40,6 +40,7 @@ PROBE = Path(__file__).with_name("init_probe.py")
 FLOOR = "floor"
 EDGE_FLOOR = "edge-floor"
 PYDANTIC_FLOOR = "pydantic-floor"
+PAUSED_FLOOR = "paused-floor"
 BUILD = ROOT / ".aws-sam" / "build"
 # Names for the settings the functions read; nothing is called, so nothing needs to exist.
 SETTINGS = {"TABLE_NAME": "bench-table", "IDEMPOTENCY_TABLE_NAME": "bench-idempotency",
@@ -102,6 +103,7 @@ class ColdReport:
     functions: list[InitSamples]
     edge_floor: InitSamples  # the floor + Powertools' validating resolver + pydantic: what no HTTP function avoids
     pydantic_floor: InitSamples  # the floor + pydantic's BaseModel
+    paused_floor: InitSamples  # the floor with the collector paused while it loads, as the functions load
     round_floor: list[float] = field(default_factory=list)  # per round: the mean of its first and last floor
 
     def ratio(self, sample: InitSamples, to: InitSamples | None = None) -> float:
@@ -143,7 +145,8 @@ def measure(functions: list[FunctionSpec], runs: int, jobs: int = 1, mode: Mode 
 
     env = probe_environment() | mode.env
     floor, edge, pyd = InitSamples(FLOOR), InitSamples(EDGE_FLOOR), InitSamples(PYDANTIC_FLOOR)
-    references = {FLOOR: floor, EDGE_FLOOR: edge, PYDANTIC_FLOOR: pyd}
+    paused = InitSamples(PAUSED_FLOOR)
+    references = {FLOOR: floor, EDGE_FLOOR: edge, PYDANTIC_FLOOR: pyd, PAUSED_FLOOR: paused}
     samples = {f.logical_id: InitSamples(f.logical_id) for f in functions}
 
     def one(spec: FunctionSpec | str) -> tuple[InitSamples, dict]:
@@ -156,13 +159,13 @@ def measure(functions: list[FunctionSpec], runs: int, jobs: int = 1, mode: Mode 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         for _ in range(runs):
             # The floor opens and closes each round; the round's floor is the mean of the two.
-            for target, result in pool.map(one, [FLOOR, *functions, EDGE_FLOOR, PYDANTIC_FLOOR, FLOOR]):
+            for target, result in pool.map(one, [FLOOR, *functions, EDGE_FLOOR, PYDANTIC_FLOOR, PAUSED_FLOOR, FLOOR]):
                 target.ms.append(result["cpu_ms"])
                 target.wall_ms.append(result["ms"])
                 target.peak_mib.append(result["peak_mib"])
                 target.built, target.heavy, target.modules = result["built"], result["heavy"], result["modules"]
             round_floor.append((floor.ms[-2] + floor.ms[-1]) / 2)
-    return ColdReport(mode, floor, [samples[f.logical_id] for f in functions], edge, pyd, round_floor)
+    return ColdReport(mode, floor, [samples[f.logical_id] for f in functions], edge, pyd, paused, round_floor)
 
 
 # --- as deployed -------------------------------------------------------------------------------------
@@ -262,6 +265,9 @@ def _print(report: ColdReport) -> None:
     print(f"{'edge floor':<28} {edge.median_ms:7.1f} ms  {report.ratio(edge):5.2f}x  {edge.peak:5.1f} MiB")
     pyd = report.pydantic_floor
     print(f"{'pydantic floor':<28} {pyd.median_ms:7.1f} ms  {report.ratio(pyd):5.2f}x  {pyd.peak:5.1f} MiB")
+    paused = report.paused_floor
+    print(f"{'floor, collector paused':<28} {paused.median_ms:7.1f} ms  {report.ratio(paused):5.2f}x  "
+          f"{paused.peak:5.1f} MiB")
     for sample in report.functions:
         print(f"{sample.name:<28} {sample.median_ms:7.1f} ms  {report.ratio(sample):5.2f}x  "
               f"{sample.peak:5.1f} MiB  {', '.join(sample.heavy)}")

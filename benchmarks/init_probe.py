@@ -3,6 +3,7 @@
     python init_probe.py floor
     python init_probe.py edge-floor
     python init_probe.py pydantic-floor
+    python init_probe.py paused-floor
     python init_probe.py <code dir> <module.handler>
 
 `floor`: import boto3 and create one DynamoDB client, the least any function that touches the table does.
@@ -39,23 +40,47 @@ def floor() -> list[str]:
     return ["boto3.client('dynamodb')"]
 
 
+def paused_floor() -> list[str]:
+    """The floor with the garbage collector paused while it loads, as the functions load
+    (selfservice/coldstart.py): shows what pausing it is worth to the floor itself."""
+    import gc
+
+    gc.disable()
+    built = floor()
+    gc.enable()
+    gc.freeze()
+    return [*built, "collector paused"]
+
+
 def pydantic_floor() -> list[str]:
-    """The floor plus pydantic's BaseModel: what a function that validates with pydantic cannot avoid."""
+    """The floor plus pydantic's BaseModel: what a function that validates with pydantic cannot avoid.
+    Loaded with the collector paused, as the functions load."""
+    import gc
+
+    gc.disable()
     built = floor()
     from pydantic import BaseModel  # noqa: F401
 
+    gc.enable()
+    gc.freeze()
     return [*built, "pydantic.BaseModel"]
 
 
 def edge_floor() -> list[str]:
     """The floor plus the HTTP edge's libraries as the HTTP functions use them, and nothing of ours:
-    Powertools' resolver with request validation (its OpenAPI parameter models) and pydantic."""
+    Powertools' resolver with request validation (its OpenAPI parameter models) and pydantic. Loaded
+    with the collector paused, as the functions load."""
+    import gc
+
+    gc.disable()
     built = floor()
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
     from aws_lambda_powertools.event_handler.openapi import params  # noqa: F401
     from pydantic import BaseModel  # noqa: F401
 
     APIGatewayHttpResolver(enable_validation=True)
+    gc.enable()
+    gc.freeze()
     return [*built, "APIGatewayHttpResolver(enable_validation=True)", "pydantic.BaseModel"]
 
 
@@ -105,6 +130,8 @@ def main(argv: list[str]) -> None:
         built = edge_floor()
     elif argv[0] == "pydantic-floor":
         built = pydantic_floor()
+    elif argv[0] == "paused-floor":
+        built = paused_floor()
     else:
         code_dir, handler = Path(argv[0]), argv[1]
         module_name, _, function_name = handler.rpartition(".")

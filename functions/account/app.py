@@ -5,10 +5,13 @@ Thin: the router in the layer (selfservice.http.routes.account) parses, calls on
 
 from typing import Any
 
-from selfservice.http.app import build_resolver
-from selfservice.http.routes import account
+from selfservice.coldstart import loading
 
-app = build_resolver(account.router, serve_openapi=True)
+with loading():  # no garbage collection while the function's modules load (selfservice/coldstart.py)
+    from selfservice.http.app import build_resolver
+    from selfservice.http.routes import account
+
+    app = build_resolver(account.router, serve_openapi=True)
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

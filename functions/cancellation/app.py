@@ -4,10 +4,13 @@ Thin: the router in the layer (selfservice.http.routes.cancellation) parses, cal
 
 from typing import Any
 
-from selfservice.http.app import build_resolver
-from selfservice.http.routes import cancellation
+from selfservice.coldstart import loading
 
-app = build_resolver(cancellation.router)
+with loading():  # no garbage collection while the function's modules load (selfservice/coldstart.py)
+    from selfservice.http.app import build_resolver
+    from selfservice.http.routes import cancellation
+
+    app = build_resolver(cancellation.router)
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

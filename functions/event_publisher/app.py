@@ -7,12 +7,15 @@ dead-letter queue; every failure is logged here with the audit id, so it can be 
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
-from selfservice import bootstrap
-from selfservice.adapters.dynamo_stream import outbox_records
-from selfservice.services.outbox import publish_outbox
+from selfservice.coldstart import loading
 
-logger = Logger()
+with loading():  # no garbage collection while the function's modules load (selfservice/coldstart.py)
+    from aws_lambda_powertools import Logger
+    from selfservice import bootstrap
+    from selfservice.adapters.dynamo_stream import outbox_records
+    from selfservice.services.outbox import publish_outbox
+
+    logger = Logger()
 
 
 @logger.inject_lambda_context

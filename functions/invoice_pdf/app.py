@@ -5,10 +5,13 @@ The PDF library (fpdf2) is imported on the first render, never by the other func
 
 from typing import Any
 
-from selfservice.http.app import build_resolver
-from selfservice.http.routes import invoice_pdf
+from selfservice.coldstart import loading
 
-app = build_resolver(invoice_pdf.router)
+with loading():  # no garbage collection while the function's modules load (selfservice/coldstart.py)
+    from selfservice.http.app import build_resolver
+    from selfservice.http.routes import invoice_pdf
+
+    app = build_resolver(invoice_pdf.router)
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

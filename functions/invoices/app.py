@@ -4,10 +4,13 @@ Thin: the router in the layer (selfservice.http.routes.invoices) parses, calls o
 
 from typing import Any
 
-from selfservice.http.app import build_resolver
-from selfservice.http.routes import invoices
+from selfservice.coldstart import loading
 
-app = build_resolver(invoices.router)
+with loading():  # no garbage collection while the function's modules load (selfservice/coldstart.py)
+    from selfservice.http.app import build_resolver
+    from selfservice.http.routes import invoices
+
+    app = build_resolver(invoices.router)
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

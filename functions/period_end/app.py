@@ -6,11 +6,14 @@ The event's content is not needed (the clock says what is due); it is logged for
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
-from selfservice import bootstrap
-from selfservice.services.period_end import run_period_end
+from selfservice.coldstart import loading
 
-logger = Logger()
+with loading():  # no garbage collection while the function's modules load (selfservice/coldstart.py)
+    from aws_lambda_powertools import Logger
+    from selfservice import bootstrap
+    from selfservice.services.period_end import run_period_end
+
+    logger = Logger()
 
 # Stop taking new subscriptions when this little of the invocation is left: one subscription's step
 # (a Query, a few writes and a gateway call) fits in it many times over. A tenth of the budget, at most

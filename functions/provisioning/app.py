@@ -3,7 +3,10 @@ subscription. The payload shape is events/provisioning.json; bad input returns {
 
 from typing import Any
 
-from selfservice.backoffice import provision
+from selfservice.coldstart import loading
+
+with loading():  # no garbage collection while the function's modules load (selfservice/coldstart.py)
+    from selfservice.backoffice import provision
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:

@@ -4,10 +4,13 @@ Thin: the router in the layer (selfservice.http.routes.renewal) parses, calls on
 
 from typing import Any
 
-from selfservice.http.app import build_resolver
-from selfservice.http.routes import renewal
+from selfservice.coldstart import loading
 
-app = build_resolver(renewal.router)
+with loading():  # no garbage collection while the function's modules load (selfservice/coldstart.py)
+    from selfservice.http.app import build_resolver
+    from selfservice.http.routes import renewal
+
+    app = build_resolver(renewal.router)
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -5,10 +5,13 @@ resolver is `sensitive`: its requests carry card numbers, so no debug setting ev
 
 from typing import Any
 
-from selfservice.http.app import build_resolver
-from selfservice.http.routes import sandbox
+from selfservice.coldstart import loading
 
-app = build_resolver(sandbox.router, sensitive=True)
+with loading():  # no garbage collection while the function's modules load (selfservice/coldstart.py)
+    from selfservice.http.app import build_resolver
+    from selfservice.http.routes import sandbox
+
+    app = build_resolver(sandbox.router, sensitive=True)
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

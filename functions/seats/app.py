@@ -5,10 +5,13 @@ Thin: the router in the layer (selfservice.http.routes.seats) parses, calls one 
 
 from typing import Any
 
-from selfservice.http.app import build_resolver
-from selfservice.http.routes import seats
+from selfservice.coldstart import loading
 
-app = build_resolver(seats.router)
+with loading():  # no garbage collection while the function's modules load (selfservice/coldstart.py)
+    from selfservice.http.app import build_resolver
+    from selfservice.http.routes import seats
+
+    app = build_resolver(seats.router)
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
