@@ -7,11 +7,12 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
 from moto.server import ThreadedMotoServer
 
+from selfservice_local.atomic_dynamodb import isolate_dynamodb
 from selfservice_local.resources import create_resources_from_template, environment_for
 from selfservice_local.template import Template
 
@@ -38,12 +39,17 @@ def _check_port_free(host: str, port: int) -> None:
 
 
 class MotoEmulation:
-    """A moto server in a thread of this process. Port 0 picks a free one."""
+    """A moto server in a thread of this process. Port 0 picks a free one.
+
+    Its DynamoDB has the service's isolation (`atomic_dynamodb`): the server answers on many threads and
+    the functions run concurrently, and moto alone would let two conditional writes or transactions both
+    pass their conditions, which DynamoDB never does."""
 
     def __init__(self, port: int = 0, host: str = HOST) -> None:
         self.host = host
         self.port = port or free_port(host)
         self._server: ThreadedMotoServer | None = None
+        self._undo_isolation: Callable[[], None] | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -53,6 +59,8 @@ class MotoEmulation:
         _check_port_free(self.host, self.port)
         # Werkzeug would log every AWS call; the terminal shows the product's requests only.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        if self._undo_isolation is None:
+            self._undo_isolation = isolate_dynamodb()
         server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         # ThreadedMotoServer.start() waits forever if its server thread fails to bind: wait from aside.
         starter = threading.Thread(target=server.start, daemon=True, name="moto-start")
@@ -66,6 +74,9 @@ class MotoEmulation:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        if self._undo_isolation is not None:
+            self._undo_isolation()
+            self._undo_isolation = None
 
 
 def aws_environment(endpoint_url: str, region: str) -> dict[str, str]:

@@ -3,9 +3,16 @@
 code the layer bundles.
 
 Each function module is imported by file path under its own module name, so that every `app.py`
-stays a separate module, as in its own Lambda container. Handlers run one at a time: in the cloud each
-container serves one request at a time, and shared in-process state (the composition root's cached
-clients) must not see two requests at once."""
+stays a separate module, as in its own Lambda container.
+
+Concurrency: one warm container per function. A container serves one request at a time, so requests to
+the same function queue (one lock per function); different functions run at the same time, as they do in
+their own containers in the cloud. What the handlers share in this one process is safe for that: the
+composition root's clients (boto3 clients are thread-safe; `bootstrap` builds them under its lock), the
+clock the local run installs (shared on purpose), and module state of the layer that each function
+keeps to itself (a Powertools router is bound to the one resolver of the function that includes it; the
+idempotency wiring is per function). Powertools' Logger keys are process-wide per service, so a log
+line's Lambda-context keys may name another function running at that moment: logs only."""
 
 from __future__ import annotations
 
@@ -42,7 +49,9 @@ class LocalFunctions:
         self.stack_name = stack_name
         self.region = region
         self._handlers: dict[str, Handler] = {}
-        self._lock = threading.Lock()
+        # One per function: its one warm container serves one request at a time.
+        self._locks: dict[str, threading.Lock] = {logical_id: threading.Lock() for logical_id in template.functions}
+        self._import_lock = threading.Lock()
 
     def load_all(self) -> None:
         """Import every function now, so that a broken one fails the start, not a later request."""
@@ -59,10 +68,14 @@ class LocalFunctions:
         function = self.template.functions[logical_id]
         handler = self._handlers.get(logical_id)
         if handler is None:
-            handler = self._handlers[logical_id] = _import_handler(function)
-        context = LambdaContext(self.physical_name(logical_id), function.timeout_seconds, function.memory_mb,
-                                self.region)
-        with self._lock:
+            with self._import_lock:
+                handler = self._handlers.get(logical_id)
+                if handler is None:
+                    handler = self._handlers[logical_id] = _import_handler(function)
+        with self._locks[logical_id]:
+            # Created once the container takes the request: the time budget starts then, not while queued.
+            context = LambdaContext(self.physical_name(logical_id), function.timeout_seconds, function.memory_mb,
+                                    self.region)
             started = time.perf_counter()
             result = handler(event, context)
             elapsed = (time.perf_counter() - started) * 1000

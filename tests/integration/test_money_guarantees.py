@@ -19,6 +19,7 @@ from selfservice.domain.errors import DomainError
 from selfservice.http.errors import domain_error_response
 from selfservice.ports import Changeset, Charge, Repository
 from selfservice.services import Caller, payments
+from selfservice_local.atomic_dynamodb import isolated_dynamodb
 from support.events import http_event
 from support.functions import load_function
 from support.money import (
@@ -235,19 +236,13 @@ class BothReadFirst:
 
 
 @pytest.fixture
-def atomic_moto_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
-    """DynamoDB runs each transaction atomically; moto's in-process backend does not lock, so two threads
-    could both pass one emulated transaction's conditions. Give moto the service's isolation."""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    original = DynamoDBBackend.transact_write_items
-    lock = threading.Lock()
-
-    def transact_write_items(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
-        with lock:
-            return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", transact_write_items)
+def atomic_moto_transactions() -> Iterator[None]:
+    """DynamoDB runs each conditional write and transaction atomically; moto's in-process backend does
+    not lock, so two threads could both pass one emulated transaction's conditions. Give moto the
+    service's isolation (the local run's, `selfservice_local.atomic_dynamodb`), so the race tests the
+    code rather than the emulator."""
+    with isolated_dynamodb():
+        yield
 
 
 @pytest.mark.usefixtures("atomic_moto_transactions")

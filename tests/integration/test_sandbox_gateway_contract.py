@@ -5,6 +5,7 @@ the unit tests assume. DynamoDB-only properties (the items, failures) follow at 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,6 +19,7 @@ from selfservice.adapters.sandbox_gateway import (
 )
 from selfservice.domain.errors import GatewayUnavailable, IdempotencyKeyReused, InvalidInput, PaymentFailed
 from selfservice.ports import CardDetails, Charge
+from selfservice_local.atomic_dynamodb import isolated_dynamodb
 
 from .conftest import NOW
 
@@ -125,19 +127,13 @@ def test_a_refund_happens_once(gateway: SandboxGateway) -> None:
 
 
 @pytest.fixture
-def atomic_moto_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
-    """DynamoDB runs each transaction atomically; moto's in-process backend does not: give it the
-    isolation the real service has, so the race tests the adapter rather than the emulator."""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    original = DynamoDBBackend.transact_write_items
-    lock = threading.Lock()
-
-    def transact_write_items(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> None:
-        with lock:
-            original(self, *args, **kwargs)
-
-    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", transact_write_items)
+def atomic_moto_transactions() -> Iterator[None]:
+    """DynamoDB runs each conditional write and transaction atomically; moto's in-process backend does
+    not lock, so two threads could both pass one emulated transaction's conditions. Give moto the
+    service's isolation (the local run's, `selfservice_local.atomic_dynamodb`), so the race tests the
+    code rather than the emulator."""
+    with isolated_dynamodb():
+        yield
 
 
 @pytest.mark.usefixtures("atomic_moto_transactions")

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from selfservice.domain.catalog import Catalog, load_catalog
 from selfservice.ports import (
@@ -30,6 +30,7 @@ from selfservice.services import Deps
 
 if TYPE_CHECKING:
     from boto3.session import Session
+    from botocore.config import Config
     from mypy_boto3_dynamodb import DynamoDBClient
 
     from selfservice.adapters.sandbox_gateway import SandboxGateway
@@ -223,12 +224,22 @@ def aws_session() -> Session:
     return _boto3_session()
 
 
+def aws_client(service_name: str, config: Config | None = None) -> Any:
+    """A client of the container's session, for adapters wired outside `deps()`. Created under the
+    composition root's lock, as every client here is: a boto3 Session is not thread-safe (its clients
+    are), and where functions share a process (the local run) two may create clients at once."""
+    with _lock:
+        return _boto3_session().client(service_name, config=config)  # type: ignore[call-overload]
+
+
 def _boto3_session() -> Session:
     global _session
     if _session is None:
-        import boto3
+        with _lock:
+            if _session is None:
+                import boto3
 
-        _session = boto3.session.Session()
+                _session = boto3.session.Session()
     return _session
 
 

@@ -1,5 +1,5 @@
-"""Licence assignments (SPEC 2.1): assigning a user needs a free seat, now and in the scheduled
-reduction; removing one frees the seat after the 120-second settling period."""
+"""Licence assignments (SPEC 2.1): assigning a user needs a free seat, now, in the prepaid next term and
+in the scheduled reduction; removing one frees the seat after the 120-second settling period."""
 
 from __future__ import annotations
 
@@ -29,6 +29,13 @@ def assign_user(users: tuple[User, ...], sub: Subscription, email: str, user_id:
         raise NoFreeSeats(
             f"All {sub.seats} seats are taken; add seats or remove a user first.",
             seats=sub.seats, active_users=active,
+        )
+    # The prepaid next term's seats are a seat count too (SPEC 2.1): its term would start below the users.
+    if sub.renewal is not None and needed > sub.renewal.seats:
+        raise NoFreeSeats(
+            f"The next term, already paid for, has {sub.renewal.seats} seats and all are taken; add seats "
+            "(they are added to the next term too) or remove a user first.",
+            seats=sub.renewal.seats, active_users=active, renewal_seats=sub.renewal.seats,
         )
     if sub.scheduled_reduction is not None and needed > sub.scheduled_reduction.seats:
         raise SeatReductionPending(

@@ -97,9 +97,12 @@ def run_once(*, caller: Caller, operation: str, resource_id: str, key: str, body
 
 
 # --- wiring: built once per container (again after bootstrap.reset(), as the tests do) ----------------
+# Keyed by the function's name: a container runs one function, so in Lambda there is one entry; where
+# several functions share a process and run at the same time (the local run, tests), each keeps its own
+# config (the Lambda context registered on it is that function's invocation) and its own store.
 
 _lock = threading.Lock()
-_built: tuple[bootstrap.Settings, Any, Any] | None = None  # settings, config, idempotent function
+_built: dict[str | None, tuple[bootstrap.Settings, Any, Any]] = {}  # function -> settings, config, function
 
 
 def _mark_replayed(response: Any, idempotent_data: DataRecord) -> Any:
@@ -107,15 +110,15 @@ def _mark_replayed(response: Any, idempotent_data: DataRecord) -> Any:
 
 
 def _idempotent_execute(lambda_context: LambdaContext | None) -> Callable[..., Outcome]:
-    global _built
+    function_name: str | None = getattr(lambda_context, "function_name", None)
     current = bootstrap.settings()
-    built = _built
+    built = _built.get(function_name)
     if built is None or built[0] is not current:
         with _lock:
-            built = _built
+            built = _built.get(function_name)
             if built is None or built[0] is not current:
                 built = _build(current)
-                _built = built
+                _built[function_name] = built
     _settings, config, execute = built
     if lambda_context is not None:
         config.register_lambda_context(lambda_context)
@@ -133,7 +136,7 @@ def _build(current: bootstrap.Settings) -> tuple[bootstrap.Settings, Any, Any]:
 
     if current.idempotency_table_name is None:
         raise bootstrap.SettingsError("IDEMPOTENCY_TABLE_NAME is not set: a request that charges needs it.")
-    client = bootstrap.aws_session().client("dynamodb", config=Config(retries={"mode": "standard"}))
+    client = bootstrap.aws_client("dynamodb", config=Config(retries={"mode": "standard"}))
     store = DynamoDBPersistenceLayer(table_name=current.idempotency_table_name, boto3_client=client)
     config = IdempotencyConfig(
         event_key_jmespath="scope",
@@ -142,6 +145,9 @@ def _build(current: bootstrap.Settings) -> tuple[bootstrap.Settings, Any, Any]:
         expires_after_seconds=EXPIRES_AFTER_SECONDS,
         response_hook=_mark_replayed,
     )
+    # Configured now, before anyone can see it: Powertools configures a store on each call and marks it
+    # configured before it has set it up, so a first call running beside another could use it half done.
+    store.configure(config, key_prefix=KEY_PREFIX)
 
     def execute(*, request: dict[str, Any], work: Work) -> Outcome:
         status, body = work()
