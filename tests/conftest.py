@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from hypothesis import settings
 from moto import mock_aws
+from selfservice_local.atomic_dynamodb import isolated_dynamodb
 from selfservice_local.resources import create_resources_from_template, environment_for, shared_session
 
 if TYPE_CHECKING:
@@ -69,3 +70,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     for name, value in sorted(_FIGURES.items()):
         count = len(value) if isinstance(value, set | frozenset | list | dict) else value
         terminalreporter.write_line(f"{name}: {count}")
+
+
+@pytest.fixture
+def atomic_moto_transactions() -> Iterator[None]:
+    """DynamoDB runs each conditional write and each transaction atomically, and a read never sees a
+    transaction half done; moto's in-process backend takes no lock, so two threads could both pass one
+    condition. Give moto the service's isolation (the local run's, `selfservice_local.atomic_dynamodb`),
+    so that a race tests the code, not the emulator."""
+    with isolated_dynamodb():
+        yield

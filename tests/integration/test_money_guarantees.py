@@ -19,7 +19,6 @@ from selfservice.domain.errors import DomainError
 from selfservice.http.errors import domain_error_response
 from selfservice.ports import Changeset, Charge, Repository
 from selfservice.services import Caller, payments
-from selfservice_local.atomic_dynamodb import isolated_dynamodb
 from support.events import http_event
 from support.functions import load_function
 from support.money import (
@@ -233,16 +232,6 @@ class BothReadFirst:
             self._readers.add(me)
             self._barrier.wait()
         return state
-
-
-@pytest.fixture
-def atomic_moto_transactions() -> Iterator[None]:
-    """DynamoDB runs each conditional write and transaction atomically; moto's in-process backend does
-    not lock, so two threads could both pass one emulated transaction's conditions. Give moto the
-    service's isolation (the local run's, `selfservice_local.atomic_dynamodb`), so the race tests the
-    code rather than the emulator."""
-    with isolated_dynamodb():
-        yield
 
 
 @pytest.mark.usefixtures("atomic_moto_transactions")

@@ -146,24 +146,6 @@ def test_making_a_new_card_the_default_through_the_api_retries_at_once(business:
 
 # --- exactly once --------------------------------------------------------------------------------
 
-@pytest.fixture
-def atomic_moto_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
-    """DynamoDB runs each transaction atomically, and a read never sees a write half done; moto's
-    in-process backend does not lock (a Query can even fail iterating an index another thread writes).
-    Give it the service's isolation, so that concurrent copies test the applier, not the emulator."""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.RLock()
-    for name in ("transact_write_items", "query", "get_item", "put_item", "update_item"):
-        original = getattr(DynamoDBBackend, name)
-
-        def isolated(self: DynamoDBBackend, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
-            with lock:
-                return __original(self, *args, **kwargs)
-
-        monkeypatch.setattr(DynamoDBBackend, name, isolated)
-
-
 @pytest.mark.usefixtures("atomic_moto_transactions")
 def test_concurrent_copies_renew_and_charge_each_subscription_once(provision: Any, request_as: Request,
                                                                    api: ManualClock) -> None:

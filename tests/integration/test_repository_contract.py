@@ -270,23 +270,6 @@ def _race(repo: Repository, base: Subscription, *seats: int) -> list[str]:
     return sorted(outcomes)
 
 
-@pytest.fixture
-def atomic_moto_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
-    """DynamoDB runs each transaction atomically; moto's in-process backend does not (it checks the
-    conditions, then writes, with no lock, so two threads can both pass). Give moto the isolation the
-    real service has, so that the race below tests the adapter rather than the emulator."""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    original = DynamoDBBackend.transact_write_items
-    lock = threading.Lock()
-
-    def transact_write_items(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> None:
-        with lock:
-            original(self, *args, **kwargs)
-
-    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", transact_write_items)
-
-
 @pytest.mark.usefixtures("atomic_moto_transactions")
 def test_two_writers_race_for_one_version_and_exactly_one_wins(repo: Repository) -> None:
     sub = provision(repo).subscriptions[0]

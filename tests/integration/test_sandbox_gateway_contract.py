@@ -5,7 +5,6 @@ the unit tests assume. DynamoDB-only properties (the items, failures) follow at 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -19,7 +18,6 @@ from selfservice.adapters.sandbox_gateway import (
 )
 from selfservice.domain.errors import GatewayUnavailable, IdempotencyKeyReused, InvalidInput, PaymentFailed
 from selfservice.ports import CardDetails, Charge
-from selfservice_local.atomic_dynamodb import isolated_dynamodb
 
 from .conftest import NOW
 
@@ -124,16 +122,6 @@ def test_a_refund_happens_once(gateway: SandboxGateway) -> None:
         gateway.refund(paid.id, idempotency_key="refund_2")
     with pytest.raises(InvalidInput, match="no such charge"):
         gateway.refund("ch_nothing", idempotency_key="refund_3")
-
-
-@pytest.fixture
-def atomic_moto_transactions() -> Iterator[None]:
-    """DynamoDB runs each conditional write and transaction atomically; moto's in-process backend does
-    not lock, so two threads could both pass one emulated transaction's conditions. Give moto the
-    service's isolation (the local run's, `selfservice_local.atomic_dynamodb`), so the race tests the
-    code rather than the emulator."""
-    with isolated_dynamodb():
-        yield
 
 
 @pytest.mark.usefixtures("atomic_moto_transactions")

@@ -24,7 +24,7 @@ from selfservice.services import Caller, Deps
 from selfservice.services import subscriptions as flows
 from selfservice.services import users as user_flows
 
-from .builders import NOW, SAO, TENANT_ID, Provision, SetSubscription
+from .builders import NOW, SAO, TENANT_ID, Provision, SetSubscription, prepaid
 
 
 def state(repo: InMemoryRepository) -> TenantState:
@@ -114,6 +114,31 @@ def test_assignment_respects_a_scheduled_reduction(deps: Deps, caller: Caller, p
         user_flows.assign_user(deps, caller, "fourth@acme.example")
     assert error.value.details == {"scheduled_seats": 3, "active_users": 3}
 
+
+
+@pytest.mark.parametrize(
+    ("prepaid_seats", "refused"),
+    [
+        # 10 seats now, 3 active users (the SAO + 2), the next term already paid for: its seats count too
+        pytest.param(4, False, id="fits-the-prepaid-next-term"),
+        pytest.param(3, True, id="would-start-the-prepaid-term-below-its-users"),
+    ],
+)
+def test_assignment_respects_the_prepaid_next_term(deps: Deps, caller: Caller, repo: InMemoryRepository,
+                                                   provision: Provision, set_subscription: SetSubscription,
+                                                   prepaid_seats: int, refused: bool) -> None:
+    provision(seats=10, users=2)
+    set_subscription(renewal=prepaid(prepaid_seats))
+    commits = repo.commits
+    if not refused:
+        user_flows.assign_user(deps, caller, "fourth@acme.example")
+        with pytest.raises(NoFreeSeats):
+            user_flows.assign_user(deps, caller, "fifth@acme.example")
+        return
+    with pytest.raises(NoFreeSeats) as error:
+        user_flows.assign_user(deps, caller, "fourth@acme.example")
+    assert error.value.details == {"seats": 3, "active_users": 3, "renewal_seats": 3}
+    assert repo.commits == commits
 
 def test_remove_user_frees_the_seat_only_after_120_seconds(
         deps: Deps, caller: Caller, clock: ManualClock, repo: InMemoryRepository, provision: Provision) -> None:
