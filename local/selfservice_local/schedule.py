@@ -83,14 +83,19 @@ class Scheduler:
 
     def run_now(self, function: str) -> Invocation:
         """Invoke `function` now, outside the loop (the caller reports it); its schedules' intervals
-        start again from now, so the loop does not run it a second time right after."""
+        start again from now, before the run (a clock just moved past their due time would otherwise
+        have the loop run it too) and after it, so the loop does not run it a second time right after."""
+        self._restart_intervals(function)
         try:
             return self._invoke(function)
         finally:
-            with self._due_lock:
-                for schedule in self.schedules:
-                    if schedule.function == function and schedule in self._due:
-                        self._due[schedule] = self._now() + timedelta(seconds=schedule.interval_seconds)
+            self._restart_intervals(function)
+
+    def _restart_intervals(self, function: str) -> None:
+        with self._due_lock:
+            for schedule in self.schedules:
+                if schedule.function == function and schedule in self._due:
+                    self._due[schedule] = self._now() + timedelta(seconds=schedule.interval_seconds)
 
     def _loop(self) -> None:
         started = self._now()

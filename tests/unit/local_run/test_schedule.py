@@ -74,3 +74,37 @@ def test_the_schedule_runs_on_the_local_clock_so_moving_it_past_the_next_run_fir
     finally:
         scheduler.stop()
     assert calls == ["PeriodEnd"] * 3  # the skipped time, on demand, five minutes after that
+
+
+def test_an_on_demand_run_after_the_clock_moved_past_the_due_time_runs_once() -> None:
+    """Moving the local clock past a term end runs the applier on demand: the loop, which would see the
+    same due time passed, must not run it a second time."""
+    from selfservice_local.clock import OffsetClock
+
+    clock = OffsetClock(lambda: datetime(2026, 3, 1, tzinfo=UTC))
+    calls: list[str] = []
+    running = threading.Event()
+    release = threading.Event()
+
+    def invoke(function: str) -> Invocation:
+        calls.append(function)
+        running.set()
+        release.wait(5)  # the on-demand run takes a while: the loop looks at the clock meanwhile
+        return Invocation({"processed": 0}, 1.0, False)
+
+    # The loop looks at the clock every 50 ms: it sees the due time passed while the run is in progress.
+    scheduler = Scheduler([Schedule("PeriodEnd", "rate(5 minutes)", 300)], invoke, lambda *_: None,
+                          now=clock.now, poll_seconds=0.05)
+    scheduler.start()
+    try:
+        clock.advance(3600)
+        on_demand = threading.Thread(target=scheduler.run_now, args=("PeriodEnd",))
+        on_demand.start()
+        assert running.wait(5)
+        threading.Event().wait(0.3)  # several polls of the loop while the on-demand run is in progress
+        release.set()
+        on_demand.join(5)
+        threading.Event().wait(0.3)
+    finally:
+        scheduler.stop()
+    assert calls == ["PeriodEnd"]
