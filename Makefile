@@ -15,7 +15,7 @@ help:
 	@echo "make run            start the whole product locally on 127.0.0.1:$(PORT) (no Docker)"
 	@echo "make demo           walk every journey against a running 'make run'"
 	@echo "make test           lint, types, unit, integration, e2e, browser, template validation and packaging proof"
-	@echo "make soak           the attacks at length: the fuzzer with $(SOAK_EXAMPLES) examples per operation and mode, faults, limits"
+	@echo "make soak           the attacks at length: the fuzzer with $(SOAK_EXAMPLES) examples per operation and mode, faults, limits, the lifecycle machine"
 	@echo "make build          sam build (arm64 layer and functions)"
 	@echo "make bench          benchmarks against their floors -> docs/benchmarks.md (BENCH_LARGE=1: 20,000 due)"
 
@@ -81,13 +81,17 @@ test: lint types validate
 	$(MAKE) package-check
 
 # The hardening tests at length (docs/security.md): schemathesis with many more examples per operation, the
-# authorization matrix, faults, abuse limits and mass assignment, with Hypothesis' soak profile for whatever
+# authorization matrix, faults, abuse limits, mass assignment, the lifecycle state machine (150 examples of
+# 40 steps) and the concurrency run, with Hypothesis' soak profile for whatever
 # does not set its own example count (tests/conftest.py). `make test` runs the same tests briefly.
 SOAK_EXAMPLES ?= 300
+SOAK_LIFECYCLE_EXAMPLES ?= 150
 soak: $(VENV)/.installed
-	FUZZ_EXAMPLES=$(SOAK_EXAMPLES) HYPOTHESIS_PROFILE=soak $(VENV)/bin/pytest tests/e2e/test_fuzz_openapi.py \
+	FUZZ_EXAMPLES=$(SOAK_EXAMPLES) LIFECYCLE_EXAMPLES=$(SOAK_LIFECYCLE_EXAMPLES) LIFECYCLE_STEPS=40 \
+	  HYPOTHESIS_PROFILE=soak $(VENV)/bin/pytest -s tests/e2e/test_fuzz_openapi.py \
 	  tests/e2e/test_authorization_matrix.py tests/integration/test_faults.py tests/integration/test_abuse_limits.py \
-	  tests/integration/test_mass_assignment.py tests/integration/test_card_token_isolation.py
+	  tests/integration/test_mass_assignment.py tests/integration/test_card_token_isolation.py \
+	  tests/integration/test_lifecycle_state_machine.py tests/e2e/test_concurrency_local_run.py
 
 # Benchmarks against their floors (benchmarks/): cold init, warm flows and AWS calls, the applier, the
 # invoice PDF, and the package sizes of the build. Writes docs/benchmarks.md.
