@@ -96,6 +96,14 @@ class LocalHTTPServer(ThreadingHTTPServer):
         self.run = run
         self.log = log
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that closes its connection before or while sending a request (a browser drops the
+        spare connections it opened ahead, a curl is interrupted) is not an error of the run: the
+        standard server would print a traceback for it. Anything else is still printed."""
+        if isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError | ConnectionAbortedError):
+            return
+        super().handle_error(request, client_address)
+
 
 class LocalRequestHandler(BaseHTTPRequestHandler):
     server: LocalHTTPServer
