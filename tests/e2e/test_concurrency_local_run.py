@@ -320,7 +320,7 @@ def _money(scan: list[dict[str, Any]], tally: Tally) -> tuple[list[str], dict[st
                       "keys": len(charged_keys), "invoices": len(invoices)}
 
 
-def test_many_clients_on_one_subscription(own_run: LocalRunProcess) -> None:
+def test_many_clients_on_one_subscription(own_run: LocalRunProcess, figures: dict[str, Any]) -> None:
     run = own_run
     started = time.monotonic()
     health = requests.get(run.url("/_local/health"), timeout=10).json()
@@ -359,11 +359,11 @@ def test_many_clients_on_one_subscription(own_run: LocalRunProcess) -> None:
         violations = check_invariants(dynamodb, table, tenant_id, moment, applier_ran_at=before)
         scan = [item for page in dynamodb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True)
                 for item in page["Items"]]
-        money, figures = _money(scan, tally)
+        money, counts = _money(scan, tally)
         assert not violations + money, f"after phase {phase}:\n" + "\n".join(violations + money)
-        return figures
+        return counts
 
-    figures: dict[str, int] = {}
+    counts: dict[str, int] = {}
     for phase in range(PHASES):
         plan = clock_plan(phase + 1)
         threads = [threading.Thread(target=client.work, args=(OPS_PER_CLIENT_PER_PHASE, phase > 0),
@@ -375,9 +375,9 @@ def test_many_clients_on_one_subscription(own_run: LocalRunProcess) -> None:
             thread.join(120)
         assert not any(thread.is_alive() for thread in threads), "a client hung"
         assert not tally.problems, "\n".join(tally.problems[:20])
-        figures = quiescent(phase + 1)
+        counts = quiescent(phase + 1)
 
-    assert figures["keys"] > 0 and tally.statuses[200] > 0, "nothing went through: the run tested nothing"
+    assert counts["keys"] > 0 and tally.statuses[200] > 0, "nothing went through: the run tested nothing"
     after = clients[0].subscription()
     assert after is not None, "the subscription is gone"
     assert after["status"] == "ended" or after["current_period_start"] > first["current_period_end"], (first, after)
@@ -385,6 +385,9 @@ def test_many_clients_on_one_subscription(own_run: LocalRunProcess) -> None:
     statuses = ", ".join(f"{status}: {n}" for status, n in sorted(tally.statuses.items()))
     conflicts = ", ".join(f"{code}: {n}" for code, n in sorted(tally.codes.items()))
     print(f"\nconcurrency: {CLIENTS} concurrent clients + 1 clock/applier client, {tally.sent} operations sent in "
-          f"{elapsed:.1f} s; outcomes by status {{{statuses}}} ({conflicts}); charges made {figures['charges']} "
-          f"({figures['client']} for {figures['keys']} paid keys, {figures['automatic']} automatic renewals; "
-          f"{tally.replayed} replayed answers), invoices {figures['invoices']}")
+          f"{elapsed:.1f} s; outcomes by status {{{statuses}}} ({conflicts}); charges made {counts['charges']} "
+          f"({counts['client']} for {counts['keys']} paid keys, {counts['automatic']} automatic renewals; "
+          f"{tally.replayed} replayed answers), invoices {counts['invoices']}")
+    figures["concurrency: operations sent by concurrent clients"] = tally.sent
+    figures["concurrency: charges made (each exactly once)"] = counts["charges"]
+    figures["concurrency: 5xx answers"] = sum(n for status, n in tally.statuses.items() if status >= 500)

@@ -806,7 +806,7 @@ def lifecycle_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     bootstrap.reset()
 
 
-def test_the_lifecycle_keeps_its_invariants(lifecycle_env: None) -> None:
+def test_the_lifecycle_keeps_its_invariants(lifecycle_env: None, figures: dict[str, Any]) -> None:
     before = dict(STATS)
     started = time.perf_counter()
     try:
@@ -820,6 +820,8 @@ def test_the_lifecycle_keeps_its_invariants(lifecycle_env: None) -> None:
               f"({done['invariant_checks']} invariant checks), {done['requests']} requests, "
               f"{done['applier_runs']} applier runs, {done['charges']} successful charges, {done['declines']} declined (402) "
               f"in {time.perf_counter() - started:.1f} s")
+        figures["lifecycle state machine: steps explored"] = done["steps"]
+        figures["lifecycle state machine: examples"] = done["examples"]
         if os.environ.get("LIFECYCLE_VERBOSE"):
             print("  seconds:", {name: round(seconds, 1) for name, seconds in TIMES.items()})
             for (event, status, code), count in sorted(OUTCOMES.items()):
