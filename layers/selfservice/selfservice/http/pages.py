@@ -18,6 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from selfservice.domain.errors import InvalidInput
 
 MAX_PAGE_SIZE = 100
+HISTORY_PAGE_SIZE = 25  # the default of the lists that only grow (invoices, activity)
 MAX_CURSOR_LENGTH = 512
 
 PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Items per page, 1-{MAX_PAGE_SIZE}.")]

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from typing import Any
 
 from selfservice import bootstrap
-from selfservice.http import presenters
+from selfservice.http import pages, presenters
 from selfservice.http.auth import CurrentCaller
 from selfservice.http.docs import responses
 from selfservice.http.routes import new_router
@@ -15,9 +13,6 @@ from selfservice.http.schemas import ActivityListOut
 from selfservice.services import activity
 
 router = new_router()
-
-DEFAULT_PAGE_SIZE = 25
-MAX_PAGE_SIZE = 100
 
 
 @router.get(
@@ -29,9 +24,7 @@ MAX_PAGE_SIZE = 100
 )
 def list_activity(
     caller: CurrentCaller,
-    cursor: Annotated[
-        str | None, Query(min_length=1, max_length=512, description="next_cursor of the previous page")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    cursor: pages.Cursor = None,
+    limit: pages.PageSize = pages.HISTORY_PAGE_SIZE,
 ) -> dict[str, Any]:
     return presenters.activity_page(activity.list_activity(bootstrap.deps(), caller, limit, cursor))

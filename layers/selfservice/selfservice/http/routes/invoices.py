@@ -4,13 +4,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from selfservice import bootstrap
-from selfservice.http import idempotency, presenters
+from selfservice.http import idempotency, pages, presenters
 from selfservice.http.auth import CurrentCaller
 from selfservice.http.docs import PAYMENT_ERRORS, responses
 from selfservice.http.params import InvoiceId
@@ -19,9 +18,6 @@ from selfservice.http.schemas import InvoiceListOut, InvoiceOut, InvoicePaymentB
 from selfservice.services import invoices, payments
 
 router = new_router()
-
-DEFAULT_PAGE_SIZE = 25
-MAX_PAGE_SIZE = 100
 
 
 @router.get(
@@ -33,10 +29,8 @@ MAX_PAGE_SIZE = 100
 )
 def list_invoices(
     caller: CurrentCaller,
-    cursor: Annotated[
-        str | None, Query(min_length=1, max_length=512, description="next_cursor of the previous page")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    cursor: pages.Cursor = None,
+    limit: pages.PageSize = pages.HISTORY_PAGE_SIZE,
 ) -> dict[str, Any]:
     return presenters.invoice_page(invoices.list_invoices(bootstrap.deps(), caller, limit, cursor))
 
