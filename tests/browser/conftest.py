@@ -7,18 +7,16 @@ The browser comes from the system (`apt-get install chromium`), never from `play
 
 from __future__ import annotations
 
-import json
 import os
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from e2e.conftest import ROOT, START_TIMEOUT, LocalRunProcess, start_local_run, stop
+from e2e.conftest import ROOT, LocalRunProcess, launch, seeded_tenants
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -37,50 +35,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-@contextmanager
-def local_run_process(state_dir: Path) -> Iterator[LocalRunProcess]:
-    """`python -m selfservice_local` on free ports until the block ends, then Ctrl-C and a clean exit.
-    No background schedules: a test that needs the period-end applier runs it (POST
+def local_run_process(state_dir: Path) -> AbstractContextManager[LocalRunProcess]:
+    """`python -m selfservice_local` on free ports until the block ends, then Ctrl-C and a clean exit
+    (e2e's `launch`). No background schedules: a test that needs the period-end applier runs it (POST
     /_local/period-end/run), so nothing happens between two steps of a journey."""
-    process, ready, log = start_local_run(state_dir, "--no-schedules")
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not ready.exists():
-            if process.poll() is not None:
-                pytest.fail(f"the local run exited with {process.returncode}:\n{log.read_text(errors='replace')}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"the local run did not start in {START_TIMEOUT} s:\n{log.read_text(errors='replace')}")
-            time.sleep(0.1)
-        endpoints = json.loads(ready.read_text())
-        yield LocalRunProcess(process, endpoints["base_url"], endpoints["aws_endpoint_url"], state_dir, log)
-    finally:
-        code = stop(process)
-    output = log.read_text(errors="replace")
-    assert code == 0, f"the local run did not stop cleanly (exit {code}):\n{output[-3000:]}"
-    assert "Traceback" not in output, output
+    return contextmanager(launch)(state_dir, "--no-schedules")
 
 
 @pytest.fixture(scope="session")
 def portal_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRunProcess]:
     with local_run_process(tmp_path_factory.mktemp("portal-run")) as run:
         yield run
-
-
-def seeded_tenants(run: LocalRunProcess) -> dict[str, dict[str, Any]]:
-    """The seeded tenants by role: business_monthly, business_annual, enterprise, reseller."""
-    items = requests.get(run.url("/_local/tenants"), timeout=10).json()["items"]
-    found: dict[str, dict[str, Any]] = {}
-    for tenant in items:
-        if tenant["edition"] == "enterprise":
-            found["enterprise"] = tenant
-        elif tenant["channel"] == "reseller":
-            found["reseller"] = tenant
-        elif "monthly" in tenant["plan_id"]:
-            found.setdefault("business_monthly", tenant)
-        else:
-            found.setdefault("business_annual", tenant)
-    assert set(found) == {"business_monthly", "business_annual", "enterprise", "reseller"}, items
-    return found
 
 
 @pytest.fixture(scope="session")

@@ -128,8 +128,12 @@ def launch(state_dir: Path, *extra: str) -> Iterator[LocalRunProcess]:
 
 @pytest.fixture(scope="session")
 def tenants(local_run: LocalRunProcess) -> dict[str, dict[str, Any]]:
+    return seeded_tenants(local_run)
+
+
+def seeded_tenants(run: LocalRunProcess) -> dict[str, dict[str, Any]]:
     """The seeded tenants by role in the journeys: business_monthly, business_annual, enterprise, reseller."""
-    items = requests.get(local_run.url("/_local/tenants"), timeout=10).json()["items"]
+    items = requests.get(run.url("/_local/tenants"), timeout=10).json()["items"]
     found: dict[str, dict[str, Any]] = {}
     for tenant in items:
         if tenant["edition"] == "enterprise":
