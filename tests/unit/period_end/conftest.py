@@ -9,51 +9,25 @@ from datetime import datetime
 
 import pytest
 from selfservice.adapters.clock import ManualClock
-from selfservice.adapters.sandbox_gateway import InMemorySandboxStore, SandboxGateway
-from selfservice.domain.catalog import load_catalog
 from selfservice.domain.invoices import Invoice
-from selfservice.domain.model import AuditEvent, PaymentMethod, Subscription
-from selfservice.ports import PaymentGateway
-from selfservice.services import Caller, Deps
-from selfservice.services import payment_methods as cards
+from selfservice.domain.model import AuditEvent
+from selfservice.services import Deps
 from selfservice.services.period_end import PeriodEndSummary, run_period_end
 
 from ..builders import TENANT_ID
-from ..payments.conftest import VISA, CrashingRepository, WatchedGateway
+from ..payments import conftest as payments
+from ..payments.conftest import CrashingRepository
 
-AddCard = Callable[..., PaymentMethod]
+# The payment engine's fixtures, shared: the crashing repository, the watched sandbox gateway, Deps on
+# them, and add_card.
+repo = payments.repo
+gateway = payments.gateway
+deps = payments.deps
+add_card = payments.add_card
+AddCard = payments.AddCard
+sub_of = payments.stored_sub
+
 Run = Callable[..., PeriodEndSummary]
-
-
-@pytest.fixture
-def repo() -> CrashingRepository:
-    return CrashingRepository()
-
-
-@pytest.fixture
-def gateway(clock: ManualClock) -> WatchedGateway:
-    return WatchedGateway(SandboxGateway(InMemorySandboxStore(), clock))
-
-
-@pytest.fixture
-def deps(repo: CrashingRepository, clock: ManualClock, gateway: WatchedGateway) -> Deps:
-    watched: PaymentGateway = gateway
-    return Deps(repo, clock, load_catalog(), gateway=watched, tokeniser=gateway.sandbox)
-
-
-@pytest.fixture
-def add_card(deps: Deps, caller: Caller, gateway: WatchedGateway) -> AddCard:
-    """Save a card through the tokeniser and the payment-method service (the first becomes the default)."""
-
-    def _add(number: str = VISA, *, exp_year: int = 2030, exp_month: int = 12, default: bool = False) -> PaymentMethod:
-        details = gateway.sandbox.tokenise(number=number, exp_month=exp_month, exp_year=exp_year, cvc="123",
-                                           name="Åsa Öberg")
-        added = cards.add_payment_method(deps, caller, details.token)
-        if default:
-            cards.make_default_payment_method(deps, caller, added.view.card.id)
-        return added.view.card
-
-    return _add
 
 
 @pytest.fixture
@@ -67,12 +41,6 @@ def run(deps: Deps, clock: ManualClock) -> Run:
         return run_period_end(deps, **options)  # type: ignore[arg-type]
 
     return _run
-
-
-def sub_of(repo: CrashingRepository, tenant_id: str = TENANT_ID) -> Subscription:
-    state = repo.load_tenant(tenant_id)
-    assert state is not None
-    return state.subscriptions[0]
 
 
 def invoices_of(repo: CrashingRepository, tenant_id: str = TENANT_ID) -> list[Invoice]:
