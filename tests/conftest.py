@@ -12,12 +12,12 @@ from hypothesis import settings
 from moto import mock_aws
 from selfservice_local.atomic_dynamodb import isolated_dynamodb
 from selfservice_local.resources import create_resources_from_template, environment_for, shared_session
+from support.aws import REGION, use_fake_aws
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
-REGION = "eu-north-1"
 
 # Hypothesis: `make soak` sets HYPOTHESIS_PROFILE=soak, many more examples wherever a test does not set its own.
 settings.register_profile("soak", max_examples=2000, deadline=None)
@@ -28,17 +28,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """moto's in-process AWS with the template's tables, bucket and bus; the settings (TABLE_NAME ...)
     point at them. Yields logical id -> physical name."""
-    for name, value in {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SECURITY_TOKEN": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    use_fake_aws(monkeypatch)
     with mock_aws():
         resources = create_resources_from_template(TEMPLATE, region=REGION)
         for name, value in environment_for(resources).items():

@@ -59,12 +59,12 @@ from selfservice.adapters.clock import ManualClock
 from selfservice.adapters.dynamo_items import from_item
 from selfservice.domain.model import Subscription
 from selfservice_local.resources import ENVIRONMENT, create_resources_from_template, environment_for, shared_session
+from support.aws import REGION, use_fake_aws
 from support.events import http_event, load_event
 from support.functions import HttpResult, LambdaContext, call, invoke, load_function
 from support.invariants import Snapshot, active_users, check_snapshot, due_at, read_snapshot
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
-REGION = "eu-north-1"
 START = datetime(2026, 3, 10, 12, 0, 0, tzinfo=UTC)
 SAO_ROLE = "[service_account_owner]"
 
@@ -790,12 +790,7 @@ def _iso(moment: datetime) -> str:
 def lifecycle_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The `aws` fixture's environment (credentials and region; each example starts its own mock_aws and
     sets the resource names), restored afterwards; the applier's INFO log lines silenced for `-s`."""
-    for name, value in {"AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SECURITY_TOKEN": "testing",
-                        "AWS_SESSION_TOKEN": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    use_fake_aws(monkeypatch)
     for name in ENVIRONMENT:
         monkeypatch.setenv(name, "unset")  # so that monkeypatch restores whatever the examples write
     logger = load_function("period_end").logger
